@@ -1,0 +1,280 @@
+"""CIFAR-10 in its python pickle format: load, write, synthesise, normalise, split.
+
+The on-disk format (course-spec §7.1): each batch is a pickle of a dict with byte-string
+keys; ``b'data'`` is uint8 (n, 3072) with the R, G, B planes of a 32x32 image one after the
+other (each row-major), ``b'labels'`` a list of ints in 0..9.  ``batches.meta`` holds
+``b'label_names'``.
+"""
+
+from __future__ import annotations
+
+import pickle
+import tarfile
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+DIM = 3072
+IMAGE_SHAPE = (3, 32, 32)
+LABEL_NAMES = (
+    "airplane",
+    "automobile",
+    "bird",
+    "cat",
+    "deer",
+    "dog",
+    "frog",
+    "horse",
+    "ship",
+    "truck",
+)
+TRAIN_BATCHES = tuple(f"data_batch_{i}" for i in range(1, 6))
+TEST_BATCH = "test_batch"
+BATCH_DIR = "cifar-10-batches-py"
+
+
+def load_batch(path: str | Path) -> tuple[np.ndarray, np.ndarray]:
+    """Read one CIFAR-10 python batch: (X uint8 (n, 3072), y int64 (n,))."""
+    with open(path, "rb") as f:
+        batch = pickle.load(f, encoding="bytes")
+    try:
+        X = np.asarray(batch[b"data"])
+        y = np.asarray(batch[b"labels"], dtype=np.int64)
+    except (KeyError, TypeError) as err:
+        raise ValueError(f"{path}: not a CIFAR-10 python batch (no b'data'/b'labels')") from err
+    if X.dtype != np.uint8 or X.ndim != 2 or X.shape[1] != DIM or len(y) != len(X):
+        raise ValueError(
+            f"{path}: expected b'data' uint8 (n, {DIM}) and n labels, "
+            f"got {X.dtype} {X.shape} and {len(y)} labels"
+        )
+    if len(y) and (y.min() < 0 or y.max() >= len(LABEL_NAMES)):
+        raise ValueError(f"{path}: labels outside 0..{len(LABEL_NAMES) - 1}")
+    return X, y
+
+
+def load_label_names(path: str | Path) -> list[str]:
+    """Class names from ``batches.meta``."""
+    with open(path, "rb") as f:
+        meta = pickle.load(f, encoding="bytes")
+    return [name.decode() for name in meta[b"label_names"]]
+
+
+def write_batch(path: str | Path, X: np.ndarray, y: Sequence[int], batch_label: str) -> None:
+    """Write a batch in the exact CIFAR-10 python format."""
+    X = np.ascontiguousarray(X, dtype=np.uint8)
+    batch = {
+        b"batch_label": batch_label.encode(),
+        b"labels": [int(v) for v in y],
+        b"data": X,
+        b"filenames": [f"synthetic_{i:05d}.png".encode() for i in range(len(X))],
+    }
+    with open(path, "wb") as f:
+        pickle.dump(batch, f, protocol=2)
+
+
+def write_meta(path: str | Path, n_per_batch: int) -> None:
+    meta = {
+        b"num_cases_per_batch": n_per_batch,
+        b"label_names": [name.encode() for name in LABEL_NAMES],
+        b"num_vis": DIM,
+    }
+    with open(path, "wb") as f:
+        pickle.dump(meta, f, protocol=2)
+
+
+def synthetic_patterns(rng: np.random.Generator, count: int) -> np.ndarray:
+    """``count`` smooth colour patterns (4x4 noise upsampled to 32x32 and blurred), each
+    with zero mean and unit standard deviation, as rows of length 3072."""
+    coarse = rng.normal(0.0, 1.0, size=(count, 3, 4, 4))
+    fine = coarse.repeat(8, axis=2).repeat(8, axis=3)
+    kernel = np.ones(5) / 5
+    for axis in (2, 3):
+        fine = np.apply_along_axis(lambda v: np.convolve(v, kernel, mode="same"), axis, fine)
+    fine -= fine.mean(axis=(1, 2, 3), keepdims=True)
+    fine /= fine.std(axis=(1, 2, 3), keepdims=True)
+    return fine.reshape(count, DIM)
+
+
+def synthetic_images(
+    n: int,
+    rng: np.random.Generator,
+    prototypes: np.ndarray,
+    nuisance: np.ndarray,
+    noise: float,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Draw n uint8 images with balanced, shuffled labels: mid-grey + the class prototype +
+    a random mix of the (class-independent) nuisance patterns + pixel noise."""
+    y = rng.permutation(np.arange(n) % len(prototypes))
+    X = 127.5 + prototypes[y]
+    X += rng.standard_normal((n, len(nuisance))) @ nuisance
+    X += rng.normal(0.0, noise, size=(n, DIM))
+    return np.clip(np.rint(X), 0, 255).astype(np.uint8), y
+
+
+def write_synthetic_cifar(
+    out_dir: str | Path,
+    n_per_batch: int,
+    n_test: int,
+    seed: int,
+    contrast: float = 20.0,
+    nuisance: float = 40.0,
+    n_nuisance: int = 20,
+    noise: float = 60.0,
+) -> None:
+    """Write a seeded synthetic dataset in the exact layout of ``cifar-10-batches-py``.
+
+    Each class has a smooth colour prototype (pixel std ``contrast``); every image adds
+    ``n_nuisance`` class-independent smooth patterns with random N(0, ``nuisance``^2)
+    weights, which overlap the class directions and make the problem hard, and pixel noise.
+    A linear classifier learns it far above the 10% chance level but well below 100%.
+    """
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    rng = np.random.default_rng(seed)
+    prototypes = contrast * synthetic_patterns(rng, len(LABEL_NAMES))
+    nuisance_patterns = nuisance * synthetic_patterns(rng, n_nuisance)
+    sizes = {name: n_per_batch for name in TRAIN_BATCHES} | {TEST_BATCH: n_test}
+    for i, (name, n) in enumerate(sizes.items(), start=1):
+        X, y = synthetic_images(n, rng, prototypes, nuisance_patterns, noise)
+        label = "testing batch 1 of 1" if name == TEST_BATCH else f"training batch {i} of 5"
+        write_batch(out / name, X, y, label)
+    write_meta(out / "batches.meta", n_per_batch)
+
+
+def pack_archive(batch_dir: str | Path, archive: str | Path) -> None:
+    """Pack a batch directory as ``cifar-10-python.tar.gz`` is packed (one top folder)."""
+    batch_dir = Path(batch_dir)
+    with tarfile.open(archive, "w:gz") as tar:
+        tar.add(batch_dir, arcname=BATCH_DIR)
+
+
+def extract_archive(archive: str | Path, dest: str | Path, members: Sequence[str]) -> None:
+    """Extract the named files of ``cifar-10-batches-py`` from the archive into ``dest``."""
+    dest = Path(dest)
+    dest.mkdir(parents=True, exist_ok=True)
+    with tarfile.open(archive, "r:gz") as tar:
+        for name in members:
+            try:
+                member = tar.getmember(f"{BATCH_DIR}/{name}")
+            except KeyError as err:
+                raise ValueError(f"{archive}: no {BATCH_DIR}/{name} inside") from err
+            src = tar.extractfile(member)
+            if src is None:
+                raise ValueError(f"{archive}: {BATCH_DIR}/{name} is not a regular file")
+            tmp = dest / f".{name}.part"
+            with src, open(tmp, "wb") as out:
+                while chunk := src.read(1 << 20):
+                    out.write(chunk)
+            tmp.replace(dest / name)
+
+
+@dataclass(frozen=True)
+class Split:
+    """Which batches form the training pool, validation and test sets.
+
+    ``val_size`` > 0 holds out the LAST ``val_size`` samples of the training pool as the
+    validation set (45k/5k, 49k/1k); otherwise ``val`` names the validation batches.
+    """
+
+    train: tuple[str, ...]
+    val: tuple[str, ...] = ()
+    val_size: int = 0
+    test: tuple[str, ...] = (TEST_BATCH,)
+
+    def __post_init__(self) -> None:
+        if bool(self.val) == bool(self.val_size):
+            raise ValueError("a split needs exactly one of `val` (batch names) or `val_size` > 0")
+
+    @classmethod
+    def from_config(cls, cfg: dict) -> Split:
+        return cls(
+            train=tuple(cfg["train"]),
+            val=tuple(cfg.get("val", ())),
+            val_size=int(cfg.get("val_size", 0)),
+            test=tuple(cfg.get("test", (TEST_BATCH,))),
+        )
+
+    def batches(self) -> list[str]:
+        return sorted(set(self.train) | set(self.val) | set(self.test))
+
+
+def _stack(batch_dir: Path, names: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+    parts = [load_batch(batch_dir / name) for name in names]
+    if len(parts) == 1:
+        return parts[0]
+    return np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts])
+
+
+def column_stats(X: np.ndarray, chunk: int = 4096) -> tuple[np.ndarray, np.ndarray]:
+    """Mean and N-1 standard deviation of the columns of a uint8 matrix, in float64.
+
+    Summed in row chunks so no float copy of the whole matrix is made; integer pixel sums are
+    exact in float64, so the one-pass variance formula loses nothing here.
+    """
+    n = len(X)
+    if n < 2:
+        raise ValueError("need at least 2 training samples to compute a standard deviation")
+    s = np.zeros(X.shape[1])
+    ss = np.zeros(X.shape[1])
+    for start in range(0, n, chunk):
+        block = X[start : start + chunk].astype(np.float64)
+        s += block.sum(axis=0)
+        ss += np.einsum("ij,ij->j", block, block)
+    mean = s / n
+    var = (ss - n * mean**2) / (n - 1)
+    return mean, np.sqrt(np.maximum(var, 0.0))
+
+
+def normalize(X: np.ndarray, mean: np.ndarray, std: np.ndarray, dtype=np.float32) -> np.ndarray:
+    """Standardise uint8 pixels with pixel-unit (0..255) ``mean``/``std``, in ``dtype``.
+
+    Identical to ``(X/255 - mean/255) / (std/255)``; constant pixels (std 0) are only centred.
+    """
+    out = X.astype(dtype)
+    out -= mean.astype(dtype)
+    out /= np.where(std > 0, std, 1.0).astype(dtype)
+    return out
+
+
+def preprocess(batch_dir: str | Path, split: Split, dtype=np.float32) -> dict[str, np.ndarray]:
+    """Load a split and normalise every part with the TRAINING mean/std.
+
+    Returns X_train, y_train, X_val, y_val, X_test, y_test, mean, std (mean and std on the
+    [0, 1] scale the course uses).  Scaling to [0, 1] and standardising commute, so the
+    statistics are computed on raw pixels and divided by 255 once.
+    """
+    batch_dir = Path(batch_dir)
+    X_pool, y_pool = _stack(batch_dir, split.train)
+    if split.val_size:
+        if split.val_size >= len(X_pool):
+            raise ValueError(
+                f"val_size {split.val_size} leaves no training data "
+                f"(the pool has {len(X_pool)} samples)"
+            )
+        cut = len(X_pool) - split.val_size
+        X_tr, y_tr, X_va, y_va = X_pool[:cut], y_pool[:cut], X_pool[cut:], y_pool[cut:]
+    else:
+        X_tr, y_tr = X_pool, y_pool
+        X_va, y_va = _stack(batch_dir, split.val)
+    X_te, y_te = _stack(batch_dir, split.test)
+    mean, std = column_stats(X_tr)
+    out = {"mean": (mean / 255).astype(dtype), "std": (std / 255).astype(dtype)}
+    for part, X, y in (("train", X_tr, y_tr), ("val", X_va, y_va), ("test", X_te, y_te)):
+        out[f"X_{part}"] = normalize(X, mean, std, dtype)
+        out[f"y_{part}"] = y.astype(np.uint8)
+    return out
+
+
+def save_split(path: str | Path, arrays: dict[str, np.ndarray]) -> None:
+    """Save a preprocessed split (uncompressed .npz, written to a temp name then renamed)."""
+    path = Path(path)
+    tmp = path.with_name(path.name + ".part.npz")
+    np.savez(tmp, **arrays)
+    tmp.replace(path)
+
+
+def load_split(path: str | Path) -> dict[str, np.ndarray]:
+    with np.load(path) as f:
+        return {k: f[k] for k in f.files}

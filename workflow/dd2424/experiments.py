@@ -1,0 +1,142 @@
+"""Config-driven runs: turn one experiment's settings into a trained model and its records.
+
+A run's settings are a plain mapping (the lab's ``defaults`` deep-merged with the run's own
+entries, see ``merge``); the keys are documented in config/README.md.
+"""
+
+from __future__ import annotations
+
+import copy
+import logging
+import time
+from collections.abc import Mapping
+
+import numpy as np
+
+from . import gradcheck, nn, schedules, train
+
+log = logging.getLogger(__name__)
+
+
+def merge(defaults: Mapping, override: Mapping) -> dict:
+    """Deep-merge two config mappings (``override`` wins; nested mappings merge)."""
+    out = copy.deepcopy(dict(defaults))
+    for key, value in override.items():
+        if isinstance(value, Mapping) and isinstance(out.get(key), Mapping):
+            out[key] = merge(out[key], value)
+        else:
+            out[key] = copy.deepcopy(value)
+    return out
+
+
+def build_network(settings: Mapping, d: int, K: int) -> nn.Network:
+    return nn.Network(d=d, K=K, hidden=tuple(settings.get("hidden", ())))
+
+
+def init_params(net: nn.Network, settings: Mapping, rng: np.random.Generator, dtype):
+    init = settings.get("init", {})
+    return net.init(
+        rng,
+        kind=init.get("kind", "xavier"),
+        sigma=init.get("sigma", 0.01),
+        bias_sigma=init.get("bias_sigma", 0.0),
+        dtype=dtype,
+    )
+
+
+def train_config(settings: Mapping, n_train: int) -> train.TrainConfig:
+    n_batch = int(settings["n_batch"])
+    per_epoch = n_train // n_batch
+    if per_epoch == 0:
+        raise ValueError(f"n_batch {n_batch} is larger than the training set ({n_train})")
+    return train.TrainConfig(
+        n_batch=n_batch,
+        n_updates=int(settings["n_epochs"]) * per_epoch,
+        lam=float(settings["lam"]),
+        eval_every=int(settings.get("eval_every") or per_epoch),
+        shuffle=bool(settings.get("shuffle", True)),
+    )
+
+
+def run(settings: Mapping, split: Mapping[str, np.ndarray]) -> tuple[dict, list[dict], dict]:
+    """Train one run on a preprocessed split; return (params, history, metrics)."""
+    dtype = np.dtype(settings.get("dtype", "float32"))
+    X_tr, y_tr = split["X_train"].astype(dtype, copy=False), split["y_train"].astype(np.intp)
+    X_va, y_va = split["X_val"].astype(dtype, copy=False), split["y_val"].astype(np.intp)
+    X_te, y_te = split["X_test"].astype(dtype, copy=False), split["y_test"].astype(np.intp)
+    K = int(max(y_tr.max(), y_va.max(), y_te.max())) + 1
+    rng = np.random.default_rng(settings["seed"])
+    net = build_network(settings, X_tr.shape[1], K)
+    params = init_params(net, settings, rng, dtype)
+    cfg = train_config(settings, len(X_tr))
+    schedule = schedules.make_schedule(settings["schedule"])
+    log.info(
+        "training %s: %d updates of batch %d on %d samples, lambda=%g",
+        net.sizes,
+        cfg.n_updates,
+        cfg.n_batch,
+        len(X_tr),
+        cfg.lam,
+    )
+    started = time.monotonic()
+    history = train.minibatch_gd(net, params, (X_tr, y_tr), (X_va, y_va), cfg, schedule, rng)
+    seconds = time.monotonic() - started
+    test = net.evaluate(params, X_te, y_te, cfg.lam)
+    metrics = {
+        "test_acc": test["acc"],
+        "test_loss": test["loss"],
+        "test_cost": test["cost"],
+        "final_train_acc": history[-1]["train_acc"],
+        "final_val_acc": history[-1]["val_acc"],
+        "best_val_acc": max(row["val_acc"] for row in history),
+        "n_updates": cfg.n_updates,
+        "n_train": len(X_tr),
+        "train_seconds": seconds,
+        "settings": dict(settings),
+    }
+    log.info("test accuracy %.4f, test loss %.4f", test["acc"], test["loss"])
+    return params, history, metrics
+
+
+def gradient_checks(spec: Mapping, split: Mapping[str, np.ndarray]) -> list[dict]:
+    """Run the gradient checks of ``spec`` on the first samples/dimensions of the training set.
+
+    Each entry of ``spec["checks"]`` sets ``n`` (samples), ``dims`` (leading input dimensions;
+    null for all), ``lam`` and optionally ``max_entries`` (a random sample of entries per
+    parameter instead of all).  Everything runs in float64.
+    """
+    rng = np.random.default_rng(spec["seed"])
+    X_all = split["X_train"]
+    y_all = split["y_train"].astype(np.intp)
+    K = int(y_all.max()) + 1
+    rows = []
+    for check in spec["checks"]:
+        n, dims, lam = int(check["n"]), check.get("dims"), float(check["lam"])
+        X = X_all[:n, :dims].astype(np.float64)
+        y = y_all[:n]
+        net = build_network(spec, X.shape[1], K)
+        params = init_params(net, spec, rng, np.float64)
+        analytic = net.gradients(params, X, y, lam)
+        entries = None
+        if check.get("max_entries"):
+            entries = gradcheck.sample_entries(params, int(check["max_entries"]), rng)
+        numeric = gradcheck.numerical_gradients(
+            lambda net=net, params=params, X=X, y=y, lam=lam: net.cost(params, X, y, lam),
+            params,
+            float(spec["h"]),
+            entries,
+        )
+        name = f"{'+'.join(map(str, net.sizes))} n={n} lambda={lam:g}"
+        for row in gradcheck.compare(
+            name, analytic, numeric, float(spec["abs_threshold"]), float(spec["rel_threshold"])
+        ):
+            rows.append(row)
+            log.info(
+                "%s %s: max abs diff %.2e, max rel error %.2e -> %s",
+                name,
+                row.parameter,
+                row.max_abs_diff,
+                row.max_rel_error,
+                "pass" if row.passed else "FAIL",
+            )
+    return gradcheck.as_records(rows)

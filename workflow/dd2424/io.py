@@ -1,0 +1,54 @@
+"""Small file helpers shared by the pipeline scripts (logging, JSON, parameters, tables)."""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+
+def setup_logging(path: str | Path) -> None:
+    """Send log records and uncaught exceptions of a pipeline step to its log file."""
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    handler = logging.FileHandler(path, mode="w")
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(logging.INFO)
+
+    def log_uncaught(kind, value, tb):
+        logging.getLogger("dd2424").error("%s", value, exc_info=(kind, value, tb))
+        sys.__excepthook__(kind, value, tb)
+
+    sys.excepthook = log_uncaught
+
+
+def write_json(path: str | Path, obj) -> None:
+    Path(path).write_text(json.dumps(obj, indent=2, sort_keys=True) + "\n")
+
+
+def read_json(path: str | Path):
+    return json.loads(Path(path).read_text())
+
+
+def save_params(path: str | Path, params: dict[str, np.ndarray]) -> None:
+    path = Path(path)
+    tmp = path.with_name(path.name + ".part.npz")
+    np.savez(tmp, **params)
+    tmp.replace(path)
+
+
+def load_params(path: str | Path) -> dict[str, np.ndarray]:
+    with np.load(path) as f:
+        return {k: f[k] for k in f.files}
+
+
+def write_table(df: pd.DataFrame, tsv: str | Path, md: str | Path | None = None) -> None:
+    """A table as TSV (full precision) and optionally as markdown (4 significant digits)."""
+    df.to_csv(tsv, sep="\t", index=False)
+    if md is not None:
+        Path(md).write_text(df.to_markdown(index=False, floatfmt=".4g") + "\n")

@@ -1,0 +1,52 @@
+"""Report figures.  Uses matplotlib's non-interactive Agg backend."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+
+TITLES = {"loss": "cross-entropy loss", "cost": "cost (loss + λ‖W‖²)", "acc": "accuracy"}
+
+
+def training_curves(history: pd.DataFrame, title: str, path, x: str = "epoch") -> None:
+    """Loss, cost and accuracy panels, training and validation, against ``x``."""
+    fig, axes = plt.subplots(1, 3, figsize=(13, 3.8), constrained_layout=True)
+    for ax, key in zip(axes, ("loss", "cost", "acc"), strict=True):
+        ax.plot(history[x], history[f"train_{key}"], label="training")
+        ax.plot(history[x], history[f"val_{key}"], label="validation")
+        ax.set_xlabel(x.replace("_", " "))
+        ax.set_title(TITLES[key])
+        ax.grid(alpha=0.3)
+    axes[0].legend()
+    fig.suptitle(title)
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def class_templates(W: np.ndarray, names: Sequence[str], title: str, path) -> None:
+    """Show row i of W (K x 3072) as a 32x32 RGB image labelled names[i], each class once.
+
+    Each template is min-max scaled to [0, 1] on its own, as in the course.
+    """
+    if len(W) != len(names):
+        raise ValueError(f"{len(W)} templates but {len(names)} class names")
+    cols = 5
+    rows = -(-len(W) // cols)
+    fig, axes = plt.subplots(rows, cols, figsize=(2 * cols, 2.2 * rows), constrained_layout=True)
+    for i, ax in enumerate(np.ravel(axes)):
+        ax.axis("off")
+        if i >= len(W):
+            continue
+        img = W[i].reshape(3, 32, 32).transpose(1, 2, 0).astype(np.float64)
+        span = img.max() - img.min()
+        ax.imshow((img - img.min()) / span if span > 0 else np.zeros_like(img))
+        ax.set_title(names[i])
+    fig.suptitle(title)
+    fig.savefig(path, dpi=110)
+    plt.close(fig)

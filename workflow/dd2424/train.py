@@ -1,0 +1,102 @@
+"""Mini-batch gradient descent with an evaluation history.
+
+The loop is generic over the model: it needs ``gradients(params, X, y, lam)`` and
+``evaluate(params, X, y, lam) -> {"loss", "cost", "acc"}`` (see ``nn.Network``).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    n_batch: int
+    n_updates: int
+    lam: float
+    eval_every: int
+    shuffle: bool = True
+
+    def __post_init__(self) -> None:
+        for key in ("n_batch", "n_updates", "eval_every"):
+            if getattr(self, key) < 1:
+                raise ValueError(f"{key} must be >= 1, got {getattr(self, key)}")
+        if self.lam < 0:
+            raise ValueError(f"lam must be >= 0, got {self.lam}")
+
+
+def batch_order(n: int, n_batch: int, shuffle: bool, rng: np.random.Generator):
+    """Yield the row indices of successive mini-batches forever, epoch after epoch.
+
+    An epoch is ``n // n_batch`` full batches (a remainder is left out of that epoch); with
+    ``shuffle`` the order is a fresh permutation of all n rows every epoch.
+    """
+    per_epoch = n // n_batch
+    if per_epoch == 0:
+        raise ValueError(f"batch size {n_batch} is larger than the training set ({n})")
+    while True:
+        order = rng.permutation(n) if shuffle else np.arange(n)
+        for j in range(per_epoch):
+            yield order[j * n_batch : (j + 1) * n_batch]
+
+
+def minibatch_gd(
+    model,
+    params: dict[str, np.ndarray],
+    train: tuple[np.ndarray, np.ndarray],
+    val: tuple[np.ndarray, np.ndarray],
+    cfg: TrainConfig,
+    schedule: Callable[[int], float],
+    rng: np.random.Generator,
+) -> list[dict]:
+    """Train ``params`` in place for ``cfg.n_updates`` steps; return the history.
+
+    The history has one row at t = 0, one every ``eval_every`` updates and one at the end:
+    update step, epoch (fractional), learning rate of the last step, and train/val loss,
+    cost and accuracy on the whole sets.
+    """
+    X, y = train
+    per_epoch = len(X) // cfg.n_batch
+    history = []
+    started = time.monotonic()
+
+    def record(t: int, eta: float) -> None:
+        row = {"update": t, "epoch": t / per_epoch, "eta": eta}
+        for part, (Xp, yp) in (("train", train), ("val", val)):
+            for key, value in model.evaluate(params, Xp, yp, cfg.lam).items():
+                row[f"{part}_{key}"] = value
+        history.append(row)
+        log.info(
+            "update %d/%d (epoch %.2f): train cost %.4f acc %.4f | val cost %.4f acc %.4f | %.1fs",
+            t,
+            cfg.n_updates,
+            row["epoch"],
+            row["train_cost"],
+            row["train_acc"],
+            row["val_cost"],
+            row["val_acc"],
+            time.monotonic() - started,
+        )
+        if not np.isfinite(row["train_cost"]):
+            log.warning("training cost is not finite at update %d: the step size is too large", t)
+
+    record(0, schedule(0))
+    batches = batch_order(len(X), cfg.n_batch, cfg.shuffle, rng)
+    eta = schedule(0)
+    for t in range(cfg.n_updates):
+        idx = next(batches)
+        grads = model.gradients(params, X[idx], y[idx], cfg.lam)
+        eta = schedule(t)
+        for name, g in grads.items():
+            params[name] -= eta * g
+        done = t + 1
+        if done % cfg.eval_every == 0 or done == cfg.n_updates:
+            record(done, eta)
+    return history

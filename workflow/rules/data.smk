@@ -1,0 +1,65 @@
+# Data: fetch (or synthesise) CIFAR-10 in its python format, then preprocess the splits.
+
+CIFAR_FILES = [*TRAIN_AND_TEST_BATCHES, "batches.meta"]
+
+
+rule download_cifar10:
+    output:
+        archive="data/cifar10/cifar-10-python.tar.gz",
+    log:
+        "logs/data/download_cifar10.log",
+    conda:
+        "../envs/pipeline.yaml"
+    params:
+        url=config["data"]["cifar10"]["url"],
+        checksum=config["data"]["cifar10"]["checksum"],
+        local_copy=config["data"]["cifar10"]["local_copy"],
+        retries=config["data"]["cifar10"]["retries"],
+    script:
+        "../scripts/download.py"
+
+
+rule extract_cifar10:
+    input:
+        archive=rules.download_cifar10.output.archive,
+    output:
+        batches=expand("data/cifar10/{dir}/{name}", dir=BATCH_DIR, name=CIFAR_FILES),
+    log:
+        "logs/data/extract_cifar10.log",
+    conda:
+        "../envs/pipeline.yaml"
+    params:
+        names=CIFAR_FILES,
+    script:
+        "../scripts/extract.py"
+
+
+rule synthetic_cifar10:
+    input:
+        code=lib("data"),
+    output:
+        batches=expand("data/synthetic/{dir}/{name}", dir=BATCH_DIR, name=CIFAR_FILES),
+    log:
+        "logs/data/synthetic_cifar10.log",
+    conda:
+        "../envs/pipeline.yaml"
+    params:
+        settings=config["data"]["synthetic"],
+    script:
+        "../scripts/synthetic.py"
+
+
+rule preprocess:
+    input:
+        unpack(split_inputs),
+        code=lib("data"),
+    output:
+        split=f"data/{DATA_SOURCE}/processed/{{split}}.npz",
+    log:
+        f"logs/data/{DATA_SOURCE}/preprocess_{{split}}.log",
+    conda:
+        "../envs/pipeline.yaml"
+    params:
+        split=lambda wildcards: split_config(wildcards.split),
+    script:
+        "../scripts/preprocess.py"

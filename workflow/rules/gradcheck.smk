@@ -1,0 +1,23 @@
+# Gradient checks: analytic vs centred-difference gradients; the rule fails if one fails.
+
+
+rule gradcheck:
+    input:
+        split=lab_split,
+        code=lib("nn", "gradcheck", "experiments"),
+    output:
+        table=report(
+            "results/{lab}/gradcheck.tsv",
+            caption="../report/gradcheck.rst",
+            category="{lab}",
+            subcategory="gradient check",
+            labels={"table": "gradient check"},
+        ),
+    log:
+        "logs/{lab}/gradcheck.log",
+    conda:
+        "../envs/pipeline.yaml"
+    params:
+        spec=lambda wildcards: config[wildcards.lab]["gradcheck"],
+    script:
+        "../scripts/gradcheck.py"

@@ -1,0 +1,23 @@
+# Training: one job per named run of a lab (config: <lab>.runs, merged over <lab>.defaults).
+
+
+rule train:
+    input:
+        split=lab_split,
+        gradcheck=gradcheck_gate,
+        code=lib("nn", "train", "schedules", "experiments"),
+    output:
+        params="results/{lab}/runs/{run}/params.npz",
+        history="results/{lab}/runs/{run}/history.tsv",
+        metrics="results/{lab}/runs/{run}/metrics.json",
+    log:
+        "logs/{lab}/train/{run}.log",
+    benchmark:
+        "benchmarks/{lab}/train/{run}.tsv"
+    conda:
+        "../envs/pipeline.yaml"
+    threads: 1
+    params:
+        settings=lambda wildcards: RUN_SETTINGS[wildcards.lab][wildcards.run],
+    script:
+        "../scripts/train.py"

@@ -1,0 +1,29 @@
+"""Rule test_accuracy_table: one row per run (settings, accuracies, runtime), TSV + markdown."""
+
+import pandas as pd
+
+from dd2424.io import read_json, setup_logging, write_table
+
+setup_logging(snakemake.log[0])
+rows = []
+for run, metrics_file, bench_file in zip(
+    snakemake.params.runs, snakemake.input.metrics, snakemake.input.benchmarks, strict=True
+):
+    m = read_json(metrics_file)
+    s = m["settings"]
+    rows.append(
+        {
+            "run": run,
+            "hidden": "-".join(map(str, s["hidden"])) or "none",
+            "lambda": s["lam"],
+            "schedule": ", ".join(f"{k}={v}" for k, v in s["schedule"].items()),
+            "n_batch": s["n_batch"],
+            "updates": m["n_updates"],
+            "test_acc": m["test_acc"],
+            "course_test_acc": s.get("course_test_acc"),
+            "test_loss": m["test_loss"],
+            "final_val_acc": m["final_val_acc"],
+            "train_seconds": pd.read_csv(bench_file, sep="\t")["s"].iloc[0],
+        }
+    )
+write_table(pd.DataFrame(rows), snakemake.output.tsv, snakemake.output.md)

@@ -1,0 +1,11 @@
+"""Rule extract_cifar10: the batch files out of the verified archive."""
+
+from pathlib import Path
+
+from dd2424.data import extract_archive
+from dd2424.io import setup_logging
+
+setup_logging(snakemake.log[0])
+extract_archive(
+    snakemake.input.archive, Path(snakemake.output.batches[0]).parent, snakemake.params.names
+)
