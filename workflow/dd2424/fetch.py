@@ -83,20 +83,22 @@ def fetch(
     retries: int = 3,
     backoff: float = 2.0,
     timeout: float = 60.0,
+    hint: str = "",
 ) -> Path:
     """Put a verified copy of ``url`` (or of ``local_copy``) at ``dest``.
 
     Transient network errors (timeouts, refused connections, HTTP 5xx/429) are retried
     ``retries`` times with exponential backoff; any final failure raises ``FetchError``
-    with a message that says how to supply the file by hand.
+    with a message that says how to supply the file by hand (``hint`` is appended to it;
+    by default it says to use ``local_copy``).
     """
     dest = Path(dest)
     dest.parent.mkdir(parents=True, exist_ok=True)
     tmp = dest.with_name(dest.name + ".part")
     algorithm, _ = parse_checksum(checksum)
-    hint = (
-        f"To work offline, download {url} on a machine with internet and point the config "
-        f"key for this file's local copy at it (see config/README.md)."
+    hint = hint or (
+        f"To work offline, download {url} on a machine with internet and pass its path "
+        "as local_copy."
     )
     try:
         if local_copy:
@@ -114,7 +116,7 @@ def fetch(
                 except Exception as err:
                     if not _is_transient(err) or attempt > retries:
                         raise FetchError(f"could not download {url}: {err}. {hint}") from err
-                    wait = backoff ** (attempt - 1)
+                    wait = backoff * 2 ** (attempt - 1)
                     log.warning("transient error (%s); retrying in %.0f s", err, wait)
                     time.sleep(wait)
         try:

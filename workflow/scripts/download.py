@@ -1,13 +1,24 @@
 """Rule download_cifar10: a verified copy of the CIFAR-10 archive (download or local copy)."""
 
-from dd2424.fetch import fetch
+import logging
+
+from dd2424.fetch import FetchError, fetch
 from dd2424.io import setup_logging
 
 setup_logging(snakemake.log[0])
-fetch(
-    snakemake.params.url,
-    snakemake.output.archive,
-    snakemake.params.checksum,
-    local_copy=snakemake.params.local_copy or None,
-    retries=snakemake.params.retries,
-)
+url = snakemake.params.url
+try:
+    fetch(
+        url,
+        snakemake.output.archive,
+        snakemake.params.checksum,
+        local_copy=snakemake.params.local_copy or None,
+        retries=snakemake.params.retries,
+        hint=(
+            f"Without internet: download {url} elsewhere and set data.cifar10.local_copy to "
+            "its path in a YAML file passed with --configfile (see config/README.md)."
+        ),
+    )
+except FetchError as err:
+    logging.error("%s", err)
+    raise SystemExit(f"download_cifar10 failed: {err}") from None

@@ -1,0 +1,38 @@
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from dd2424 import data
+
+ROOT = Path(__file__).resolve().parents[1]
+BIN = Path(sys.executable).parent
+
+
+@pytest.fixture(scope="session")
+def cifar_dir(tmp_path_factory) -> Path:
+    """A small synthetic dataset in the exact cifar-10-batches-py layout."""
+    out = tmp_path_factory.mktemp("cifar") / data.BATCH_DIR
+    data.write_synthetic_cifar(out, n_per_batch=200, n_test=100, seed=7)
+    return out
+
+
+@pytest.fixture
+def rng() -> np.random.Generator:
+    return np.random.default_rng(12345)
+
+
+def snakemake(*args: str, cwd: Path, timeout: float = 600) -> subprocess.CompletedProcess:
+    """Run the repository's workflow with the test environment's snakemake, in ``cwd``."""
+    env = os.environ | {"PYTHONHASHSEED": "0"}
+    return subprocess.run(
+        [str(BIN / "snakemake"), "--snakefile", str(ROOT / "Snakefile"), *args],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )

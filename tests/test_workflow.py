@@ -1,0 +1,193 @@
+"""The workflow end to end on synthetic data, in temporary directories (never the network)."""
+
+import hashlib
+import json
+import socket
+
+import pandas as pd
+import pytest
+import yaml
+from conftest import ROOT, snakemake
+
+from dd2424 import data
+
+pytestmark = pytest.mark.workflow
+
+TEST_CONFIG = str(ROOT / "config" / "test.yaml")
+
+
+@pytest.fixture(scope="module")
+def offline_run(tmp_path_factory):
+    """One full run of the default DAG on the synthetic test config."""
+    workdir = tmp_path_factory.mktemp("offline")
+    result = snakemake("--cores", "2", "--configfile", TEST_CONFIG, cwd=workdir)
+    assert result.returncode == 0, result.stderr[-5000:]
+    return workdir
+
+
+def test_offline_run_writes_every_result(offline_run):
+    results = offline_run / "results" / "lab1"
+    runs = ["lam0_eta0.1", "lam0_eta0.001", "lam0.1_eta0.001", "lam1_eta0.001"]
+    for run in runs:
+        for name in ("params.npz", "history.tsv", "metrics.json"):
+            assert (results / "runs" / run / name).stat().st_size > 0
+        for fig in ("curves", "templates"):
+            png = results / "figures" / f"{run}_{fig}.png"
+            assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    table = pd.read_csv(results / "test_accuracy.tsv", sep="\t")
+    assert table["run"].tolist() == runs
+    assert (results / "test_accuracy.md").read_text().startswith("| run")
+
+
+def test_offline_run_learns_well_above_chance(offline_run):
+    table = pd.read_csv(offline_run / "results/lab1/test_accuracy.tsv", sep="\t")
+    assert (table["test_acc"] > 0.35).all(), table  # chance is 0.10
+    history = pd.read_csv(offline_run / "results/lab1/runs/lam0_eta0.001/history.tsv", sep="\t")
+    assert len(history) == 11  # t = 0 and after each of the 10 epochs
+    assert history["train_loss"].iloc[-1] < history["train_loss"].iloc[0] - 0.3
+    assert (history["train_cost"] >= history["train_loss"]).all()
+
+
+def test_metrics_record_the_settings_they_ran_with(offline_run):
+    metrics = json.loads((offline_run / "results/lab1/runs/lam1_eta0.001/metrics.json").read_text())
+    settings = metrics["settings"]
+    assert settings["lam"] == 1.0 and settings["schedule"]["eta"] == 0.001
+    assert settings["n_epochs"] == 10 and settings["n_batch"] == 100
+    assert metrics["n_updates"] == 10 * (1000 // 100)
+
+
+def test_gradient_check_table_passes(offline_run):
+    table = pd.read_csv(offline_run / "results/lab1/gradcheck.tsv", sep="\t")
+    assert table["passed"].all()
+    assert set(table["parameter"]) == {"W1", "b1"}
+    assert (table["max_rel_error"] < 1e-5).all() and (table["max_abs_diff"] < 1e-6).all()
+    assert "3072+10 n=10 lambda=0.1" in set(table["check"])
+
+
+def test_report_builds(offline_run):
+    result = snakemake(
+        "--configfile", TEST_CONFIG, "--report", "results/report.html", cwd=offline_run
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert (offline_run / "results/report.html").stat().st_size > 10_000
+
+
+def test_figures_regenerate_without_retraining(offline_run):
+    result = snakemake(
+        "--cores",
+        "1",
+        "--configfile",
+        TEST_CONFIG,
+        "-n",
+        "--forcerun",
+        "plot_curves",
+        "plot_templates",
+        cwd=offline_run,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "plot_curves" in result.stdout and "plot_templates" in result.stdout
+    assert "\ntrain " not in result.stdout and "preprocess" not in result.stdout
+
+
+def test_default_config_dry_run_shows_the_full_lab1_dag(tmp_path):
+    result = snakemake("-n", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr[-3000:]
+    stats = result.stdout.split("Job stats:")[1].split("\n\n")[0]
+    counts = {}
+    for line in stats.splitlines():
+        parts = line.split()
+        if len(parts) == 2 and parts[1].isdigit():
+            counts[parts[0]] = int(parts[1])
+    assert counts == {
+        "download_cifar10": 1,
+        "extract_cifar10": 1,
+        "preprocess": 1,
+        "gradcheck": 1,
+        "train": 4,
+        "plot_curves": 4,
+        "plot_templates": 4,
+        "test_accuracy_table": 1,
+        "all": 1,
+        "total": 18,
+    }
+
+
+def write_config(tmp_path, overrides) -> str:
+    path = tmp_path / "override.yaml"
+    path.write_text(yaml.safe_dump(overrides))
+    return str(path)
+
+
+@pytest.mark.parametrize(
+    "overrides,words",
+    [
+        (
+            {"lab1": {"runs": {"lam1_eta0.001": {"lam": -1.0}}}},
+            ["lab1.runs.lam1_eta0.001", "-1.0", "lam"],
+        ),
+        ({"lab1": {"defaults": {"n_batch": 0}}}, ["n_batch", "minimum"]),
+        ({"lab1": {"defaults": {"schedule": {"eta": "fast"}}}}, ["eta", "'fast'"]),
+        ({"data": {"cifar10": {"checksum": "c58f30108f"}}}, ["checksum"]),
+        ({"data": {"source": "imagenet"}}, ["source", "imagenet"]),
+        ({"splits": {"a1": {"val_size": 100}}}, ["a1"]),
+        ({"lab1": {"split": "nope"}}, ["split 'nope' is not defined"]),
+        ({"lab1": {"gradcheck": {"h": -1e-6}}}, ["h", "-1e-06"]),
+    ],
+)
+def test_bad_config_is_rejected_with_the_key_named(tmp_path, overrides, words):
+    result = snakemake("-n", "--configfile", write_config(tmp_path, overrides), cwd=tmp_path)
+    assert result.returncode != 0
+    output = result.stdout + result.stderr
+    for word in words:
+        assert word in output, output[-3000:]
+
+
+@pytest.fixture(scope="module")
+def synthetic_archive(tmp_path_factory):
+    root = tmp_path_factory.mktemp("archive")
+    data.write_synthetic_cifar(root / data.BATCH_DIR, n_per_batch=100, n_test=50, seed=3)
+    archive = root / "cifar-10-python.tar.gz"
+    data.pack_archive(root / data.BATCH_DIR, archive)
+    return archive
+
+
+def cifar_overrides(**cifar10):
+    return {"data": {"source": "cifar10", "cifar10": {"retries": 0, **cifar10}}}
+
+
+def test_local_archive_is_verified_and_the_pipeline_continues(tmp_path, synthetic_archive):
+    digest = hashlib.md5(synthetic_archive.read_bytes()).hexdigest()
+    config = write_config(
+        tmp_path, cifar_overrides(local_copy=str(synthetic_archive), checksum=f"md5:{digest}")
+    )
+    result = snakemake(
+        "data/cifar10/processed/a1.npz", "--cores", "1", "--configfile", config, cwd=tmp_path
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    log = (tmp_path / "logs/data/download_cifar10.log").read_text()
+    assert "verified md5 checksum" in log
+    split = data.load_split(tmp_path / "data/cifar10/processed/a1.npz")
+    assert split["X_train"].shape == (100, 3072) and split["X_test"].shape == (50, 3072)
+
+
+def test_wrong_checksum_fails_and_leaves_nothing(tmp_path, synthetic_archive):
+    config = write_config(
+        tmp_path, cifar_overrides(local_copy=str(synthetic_archive), checksum="md5:" + "0" * 32)
+    )
+    result = snakemake("--cores", "1", "--configfile", config, "-p", cwd=tmp_path)
+    output = result.stdout + result.stderr
+    assert result.returncode != 0
+    assert "wrong md5 checksum" in output and "deleted" in output
+    assert not list((tmp_path / "data/cifar10").glob("cifar-10-python.tar.gz*"))
+
+
+def test_offline_download_fails_with_one_clear_message(tmp_path):
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    config = write_config(tmp_path, cifar_overrides(url=f"http://127.0.0.1:{port}/cifar.tar.gz"))
+    result = snakemake("--cores", "1", "--configfile", config, cwd=tmp_path)
+    output = result.stdout + result.stderr
+    assert result.returncode != 0
+    assert "could not download" in output and "local_copy" in output
+    assert not list((tmp_path / "data/cifar10").glob("cifar-10-python.tar.gz*"))
