@@ -78,3 +78,33 @@ def test_constant_schedule_and_unknown_kind():
     assert s(0) == s(1000) == 0.5
     with pytest.raises(ValueError, match="unknown schedule"):
         schedules.make_schedule({"kind": "warp", "eta": 1})
+
+
+def test_cyclic_rate_at_the_points_the_spec_names():
+    s = schedules.Cyclic(eta_min=1e-5, eta_max=1e-1, n_s=500)
+    mid = (1e-5 + 1e-1) / 2
+    expected = {0: 1e-5, 250: mid, 500: 1e-1, 750: mid, 1000: 1e-5, 1250: mid, 1500: 1e-1}
+    for t, eta in expected.items():
+        assert s(t) == pytest.approx(eta, rel=1e-12), t
+    # linear in between: eq. 14 on the way up, eq. 15 on the way down
+    assert s(100) == pytest.approx(1e-5 + 100 / 500 * (1e-1 - 1e-5))
+    assert s(1100) == pytest.approx(1e-5 + 100 / 500 * (1e-1 - 1e-5))
+    assert s(900) == pytest.approx(1e-1 - 400 / 500 * (1e-1 - 1e-5))
+    assert s.updates(3) == 3000 and s(s.updates(3)) == pytest.approx(1e-5)
+
+
+@pytest.mark.parametrize("n_s", [0, 2.5, 900.0, True])
+def test_cyclic_needs_a_positive_integer_half_cycle(n_s):
+    with pytest.raises(ValueError, match="n_s"):
+        schedules.Cyclic(1e-5, 1e-1, n_s)
+
+
+def test_cyclic_from_config_in_epochs():
+    s = schedules.make_schedule(
+        {"kind": "cyclic", "eta_min": 1e-5, "eta_max": 0.1, "n_s_epochs": 2}, steps_per_epoch=450
+    )
+    assert s.n_s == 900
+    with pytest.raises(ValueError, match="either n_s or n_s_epochs"):
+        schedules.make_schedule(
+            {"kind": "cyclic", "eta_min": 1e-5, "eta_max": 0.1, "n_s": 5, "n_s_epochs": 2}, 450
+        )

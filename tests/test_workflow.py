@@ -89,7 +89,7 @@ def test_figures_regenerate_without_retraining(offline_run):
     assert "\ntrain " not in result.stdout and "preprocess" not in result.stdout
 
 
-def test_default_config_dry_run_shows_the_full_lab1_dag(tmp_path):
+def test_default_config_dry_run_shows_the_full_dag(tmp_path):
     result = snakemake("-n", cwd=tmp_path)
     assert result.returncode == 0, result.stderr[-3000:]
     stats = result.stdout.split("Job stats:")[1].split("\n\n")[0]
@@ -101,15 +101,72 @@ def test_default_config_dry_run_shows_the_full_lab1_dag(tmp_path):
     assert counts == {
         "download_cifar10": 1,
         "extract_cifar10": 1,
-        "preprocess": 1,
-        "gradcheck": 1,
-        "train": 4,
-        "plot_curves": 4,
+        "preprocess": 3,  # a1, all45k, all49k
+        "gradcheck": 2,
+        "train": 6,  # lab 1: 4 runs; lab 2: fig3, fig4
+        "search_coarse_grid": 1,
+        "search_trial": 16,  # 8 coarse + 8 fine
+        "search_fine_grid": 1,
+        "search_rank": 1,
+        "search_final": 1,
+        "plot_curves": 7,
         "plot_templates": 4,
-        "test_accuracy_table": 1,
+        "test_accuracy_table": 2,
         "all": 1,
-        "total": 18,
+        "total": 47,
     }
+
+
+def test_lab2_figure_replicas_sit_next_to_the_course_numbers(offline_run):
+    table = pd.read_csv(offline_run / "results/lab2/test_accuracy.tsv", sep="\t").set_index("run")
+    assert table.loc["fig3", "course_test_acc"] == 0.4585
+    assert table.loc["fig4", "course_test_acc"] == 0.4747
+    assert table.loc["lambda search: final", "course_test_acc"] == 0.52
+    assert (table["test_acc"] > 0.35).all()
+    history = pd.read_csv(offline_run / "results/lab2/runs/fig4/history.tsv", sep="\t")
+    # 3 cycles of 2 x 80 steps, evaluated every 16 steps; eta back at eta_min at the end
+    assert history["update"].iloc[-1] == 480 and len(history) == 31
+    assert history["eta"].max() == pytest.approx(0.1, rel=1e-9)
+    assert history["eta"].iloc[-1] == pytest.approx(1e-5)
+
+
+def test_lab2_gradient_check_covers_both_layers(offline_run):
+    table = pd.read_csv(offline_run / "results/lab2/gradcheck.tsv", sep="\t")
+    assert table["passed"].all()
+    assert set(table["parameter"]) == {"W1", "b1", "W2", "b2"}
+    assert {"20+50+10 n=2 lambda=0", "3072+50+10 n=10 lambda=0.01"} <= set(table["check"])
+
+
+def test_search_narrows_around_the_best_coarse_trial(offline_run):
+    base = offline_run / "results/lab2/search/lambda"
+    coarse = pd.read_csv(base / "coarse_grid.tsv", sep="\t")
+    coarse["score"] = [
+        json.loads((base / f"coarse/{t}/metrics.json").read_text())["best_val_acc"]
+        for t in coarse["trial"]
+    ]
+    fine = pd.read_csv(base / "fine_grid.tsv", sep="\t")
+    assert len(coarse) == 4 and len(fine) == 3
+    lo, hi = fine["range_low"].iloc[0], fine["range_high"].iloc[0]
+    assert -5 <= lo < hi <= -1 and hi - lo < 4  # narrower than the coarse range
+    best_x = coarse.sort_values("score", ascending=False, kind="stable")["x"].iloc[0]
+    assert lo <= best_x <= hi
+    assert fine["x"].between(lo, hi).all()
+    for _, row in fine.iterrows():  # each fine job trained with its grid value
+        metrics = json.loads((base / f"fine/{int(row['trial'])}/metrics.json").read_text())
+        assert metrics["settings"]["lam"] == row["lam"]
+
+
+def test_final_run_uses_the_best_lambda_of_the_ranked_table(offline_run):
+    base = offline_run / "results/lab2/search/lambda"
+    ranked = pd.read_csv(base / "ranked.tsv", sep="\t")
+    assert len(ranked) == 7 and ranked["rank"].tolist() == list(range(1, 8))
+    assert ranked["best_val_acc"].is_monotonic_decreasing
+    final = json.loads((base / "final/metrics.json").read_text())
+    assert final["settings"]["lam"] == ranked["lam"].iloc[0]
+    assert final["n_train"] == 4800 and final["settings"]["cycles"] == 2
+    best_md = (base / "best.md").read_text()
+    assert best_md.index("## coarse") < best_md.index("## fine")
+    assert (offline_run / "results/lab2/figures/lambda-search-final_curves.png").exists()
 
 
 def write_config(tmp_path, overrides) -> str:

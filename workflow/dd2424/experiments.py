@@ -19,10 +19,14 @@ log = logging.getLogger(__name__)
 
 
 def merge(defaults: Mapping, override: Mapping) -> dict:
-    """Deep-merge two config mappings (``override`` wins; nested mappings merge)."""
+    """Deep-merge two config mappings: ``override`` wins, nested mappings merge, and a
+    ``None`` (YAML ``null``) in ``override`` removes the key (e.g. ``n_s: null`` to switch
+    a cyclic schedule inherited with ``n_s`` to ``n_s_epochs``)."""
     out = copy.deepcopy(dict(defaults))
     for key, value in override.items():
-        if isinstance(value, Mapping) and isinstance(out.get(key), Mapping):
+        if value is None:
+            out.pop(key, None)
+        elif isinstance(value, Mapping) and isinstance(out.get(key), Mapping):
             out[key] = merge(out[key], value)
         else:
             out[key] = copy.deepcopy(value)
@@ -44,18 +48,41 @@ def init_params(net: nn.Network, settings: Mapping, rng: np.random.Generator, dt
     )
 
 
-def train_config(settings: Mapping, n_train: int) -> train.TrainConfig:
+def steps_per_epoch(settings: Mapping, n_train: int) -> int:
     n_batch = int(settings["n_batch"])
-    per_epoch = n_train // n_batch
-    if per_epoch == 0:
+    if n_train // n_batch == 0:
         raise ValueError(f"n_batch {n_batch} is larger than the training set ({n_train})")
-    return train.TrainConfig(
-        n_batch=n_batch,
-        n_updates=int(settings["n_epochs"]) * per_epoch,
+    return n_train // n_batch
+
+
+def schedule_and_config(
+    settings: Mapping, n_train: int
+) -> tuple[schedules.Constant | schedules.Cyclic, train.TrainConfig]:
+    """The learning-rate schedule and the loop settings of a run.
+
+    Length: ``n_epochs`` epochs, or ``cycles`` whole cycles of a cyclic schedule (so training
+    stops where eta is smallest).  Evaluation: every ``eval_every`` updates, else
+    ``evals_per_cycle`` times per cycle for a cyclic schedule, else once per epoch.
+    """
+    per_epoch = steps_per_epoch(settings, n_train)
+    schedule = schedules.make_schedule(settings["schedule"], per_epoch)
+    cycles = settings.get("cycles")
+    if cycles is not None:
+        if not isinstance(schedule, schedules.Cyclic):
+            raise ValueError("`cycles` needs a cyclic schedule; use `n_epochs` otherwise")
+        n_updates = schedule.updates(int(cycles))
+        default_every = max(1, round(2 * schedule.n_s / int(settings.get("evals_per_cycle", 10))))
+    else:
+        n_updates = int(settings["n_epochs"]) * per_epoch
+        default_every = per_epoch
+    cfg = train.TrainConfig(
+        n_batch=int(settings["n_batch"]),
+        n_updates=n_updates,
         lam=float(settings["lam"]),
-        eval_every=int(settings.get("eval_every") or per_epoch),
+        eval_every=int(settings.get("eval_every") or default_every),
         shuffle=bool(settings.get("shuffle", True)),
     )
+    return schedule, cfg
 
 
 def run(settings: Mapping, split: Mapping[str, np.ndarray]) -> tuple[dict, list[dict], dict]:
@@ -68,8 +95,7 @@ def run(settings: Mapping, split: Mapping[str, np.ndarray]) -> tuple[dict, list[
     rng = np.random.default_rng(settings["seed"])
     net = build_network(settings, X_tr.shape[1], K)
     params = init_params(net, settings, rng, dtype)
-    cfg = train_config(settings, len(X_tr))
-    schedule = schedules.make_schedule(settings["schedule"])
+    schedule, cfg = schedule_and_config(settings, len(X_tr))
     log.info(
         "training %s: %d updates of batch %d on %d samples, lambda=%g",
         net.sizes,
@@ -90,6 +116,7 @@ def run(settings: Mapping, split: Mapping[str, np.ndarray]) -> tuple[dict, list[
         "final_val_acc": history[-1]["val_acc"],
         "best_val_acc": max(row["val_acc"] for row in history),
         "n_updates": cfg.n_updates,
+        "schedule": schedule.describe(),
         "n_train": len(X_tr),
         "train_seconds": seconds,
         "settings": dict(settings),

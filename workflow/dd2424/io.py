@@ -51,4 +51,4 @@ def write_table(df: pd.DataFrame, tsv: str | Path, md: str | Path | None = None)
     """A table as TSV (full precision) and optionally as markdown (4 significant digits)."""
     df.to_csv(tsv, sep="\t", index=False)
     if md is not None:
-        Path(md).write_text(df.to_markdown(index=False, floatfmt=".4g") + "\n")
+        Path(md).write_text(df.to_markdown(index=False, floatfmt=".4g", missingval="") + "\n")

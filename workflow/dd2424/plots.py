@@ -50,3 +50,30 @@ def class_templates(W: np.ndarray, names: Sequence[str], title: str, path) -> No
     fig.suptitle(title)
     fig.savefig(path, dpi=110)
     plt.close(fig)
+
+
+def search_scores(table: pd.DataFrame, parameter: str, scale: str, score: str, title: str, path):
+    """Validation score of every trial against the searched value, coarse and fine together;
+    the best trial is circled."""
+    fig, ax = plt.subplots(figsize=(6.5, 4), constrained_layout=True)
+    for stage, marker in (("coarse", "o"), ("fine", "^")):
+        part = table[table["stage"] == stage].sort_values(parameter)
+        ax.plot(part[parameter], part[score], marker=marker, linestyle=":", label=stage)
+    best = table.iloc[table[score].argmax()]
+    ax.scatter(
+        [best[parameter]],
+        [best[score]],
+        s=200,
+        facecolors="none",
+        edgecolors="k",
+        label=f"best: {parameter} = {best[parameter]:.4g}",
+    )
+    if scale == "log10":
+        ax.set_xscale("log")
+    ax.set_xlabel(parameter)
+    ax.set_ylabel(score.replace("_", " "))
+    ax.grid(alpha=0.3)
+    ax.legend()
+    ax.set_title(title)
+    fig.savefig(path, dpi=110)
+    plt.close(fig)

@@ -59,16 +59,16 @@ def minibatch_gd(
     """Train ``params`` in place for ``cfg.n_updates`` steps; return the history.
 
     The history has one row at t = 0, one every ``eval_every`` updates and one at the end:
-    update step, epoch (fractional), learning rate of the last step, and train/val loss,
-    cost and accuracy on the whole sets.
+    update step t, epoch (fractional), the schedule's eta_t at that step, and train/val
+    loss, cost and accuracy on the whole sets.
     """
     X, y = train
     per_epoch = len(X) // cfg.n_batch
     history = []
     started = time.monotonic()
 
-    def record(t: int, eta: float) -> None:
-        row = {"update": t, "epoch": t / per_epoch, "eta": eta}
+    def record(t: int) -> None:
+        row = {"update": t, "epoch": t / per_epoch, "eta": schedule(t)}
         for part, (Xp, yp) in (("train", train), ("val", val)):
             for key, value in model.evaluate(params, Xp, yp, cfg.lam).items():
                 row[f"{part}_{key}"] = value
@@ -87,9 +87,8 @@ def minibatch_gd(
         if not np.isfinite(row["train_cost"]):
             log.warning("training cost is not finite at update %d: the step size is too large", t)
 
-    record(0, schedule(0))
+    record(0)
     batches = batch_order(len(X), cfg.n_batch, cfg.shuffle, rng)
-    eta = schedule(0)
     for t in range(cfg.n_updates):
         idx = next(batches)
         grads = model.gradients(params, X[idx], y[idx], cfg.lam)
@@ -98,5 +97,5 @@ def minibatch_gd(
             params[name] -= eta * g
         done = t + 1
         if done % cfg.eval_every == 0 or done == cfg.n_updates:
-            record(done, eta)
+            record(done)
     return history

@@ -7,6 +7,7 @@ from snakemake.utils import min_version, validate
 
 from dd2424.data import BATCH_DIR, TEST_BATCH, TRAIN_BATCHES, Split
 from dd2424.experiments import merge
+from dd2424.search import set_path, to_value
 
 min_version("9.0")
 
@@ -23,7 +24,10 @@ wildcard_constraints:
     lab="|".join(LABS) or "lab1",
     split="[A-Za-z0-9_]+",
     run="[A-Za-z0-9_.=-]+",
-    batch="data_batch_[1-5]|test_batch",
+    name="[A-Za-z0-9_.=-]+",
+    search="[A-Za-z0-9_]+",
+    stage="coarse|fine",
+    trial="[0-9]+",
 
 
 def lib(*modules):
@@ -31,21 +35,15 @@ def lib(*modules):
     return [str(PACKAGE_DIR / f"{m}.py") for m in modules]
 
 
-def run_settings(lab, run):
-    """The lab's defaults deep-merged with one run's entries, validated."""
-    settings = merge(config[lab]["defaults"], config[lab]["runs"][run])
+TRAIN_CODE = lib("nn", "train", "schedules", "experiments")
+
+
+def validated(settings, where):
     try:
         validate(settings, "../schemas/run.schema.yaml")
     except WorkflowError as err:
-        raise WorkflowError(
-            f"config {lab}.runs.{run} (merged with {lab}.defaults): {err}"
-        )
+        raise WorkflowError(f"config {where}: {err}")
     return settings
-
-
-RUN_SETTINGS = {
-    lab: {run: run_settings(lab, run) for run in config[lab]["runs"]} for lab in LABS
-}
 
 
 def split_config(name):
@@ -59,6 +57,99 @@ def split_config(name):
     except ValueError as err:
         raise WorkflowError(f"config splits.{name}: {err}")
     return cfg
+
+
+# ---- runs: <lab>.runs.<run> merged over <lab>.defaults
+
+
+def run_settings(lab, run):
+    settings = merge(config[lab]["defaults"], config[lab]["runs"][run])
+    return validated(settings, f"{lab}.runs.{run} (merged with {lab}.defaults)")
+
+
+RUN_SETTINGS = {
+    lab: {run: run_settings(lab, run) for run in config[lab]["runs"]} for lab in LABS
+}
+
+
+def all_runs(lab):
+    return list(config[lab]["runs"])
+
+
+# ---- searches: <lab>.searches.<search>, trials merged over <lab>.defaults
+
+
+def searches(lab):
+    return config[lab].get("searches", {})
+
+
+def merged_search_settings(lab, search, final):
+    """Settings every trial (or the final run) of a search shares; the job sets the value."""
+    spec = searches(lab)[search]
+    settings = merge(config[lab]["defaults"], spec["settings"])
+    if final:
+        settings = merge(settings, spec["final"]["settings"])
+        settings["course_test_acc"] = spec["final"]["course_test_acc"]
+    # validate with a value the search will really try
+    probe = set_path(
+        settings, spec["parameter"], to_value(spec["coarse"]["low"], spec["scale"])
+    )
+    where = f"{lab}.searches.{search}{'.final' if final else ''} (merged with {lab}.defaults)"
+    validated(probe, where)
+    return settings
+
+
+def checked_search(lab, search):
+    spec = searches(lab)[search]
+    if spec["coarse"]["low"] >= spec["coarse"]["high"]:
+        raise WorkflowError(
+            f"config {lab}.searches.{search}.coarse: low must be < high"
+        )
+    split_config(spec["split"])
+    split_config(spec["final"]["split"])
+    return {
+        "trial": merged_search_settings(lab, search, final=False),
+        "final": merged_search_settings(lab, search, final=True),
+    }
+
+
+for _lab in LABS:
+    split_config(config[_lab]["split"])
+
+SEARCH_SETTINGS = {
+    lab: {search: checked_search(lab, search) for search in searches(lab)}
+    for lab in LABS
+}
+
+
+def search_settings(lab, search, final=False):
+    return SEARCH_SETTINGS[lab][search]["final" if final else "trial"]
+
+
+def search_dir(lab, search):
+    return f"results/{lab}/search/{search}"
+
+
+def stage_trials(lab, search, stage):
+    return range(searches(lab)[search][stage]["n"])
+
+
+def stage_metrics(wildcards, stage):
+    return [
+        f"{search_dir(wildcards.lab, wildcards.search)}/{stage}/{trial}/metrics.json"
+        for trial in stage_trials(wildcards.lab, wildcards.search, stage)
+    ]
+
+
+def search_split(wildcards):
+    return processed(searches(wildcards.lab)[wildcards.search]["split"])
+
+
+def final_split(wildcards):
+    return processed(searches(wildcards.lab)[wildcards.search]["final"]["split"])
+
+
+# ---- data paths
 
 
 def batches_dir():
@@ -86,8 +177,44 @@ def gradcheck_gate(wildcards):
     return []
 
 
-def all_runs(lab):
-    return list(config[lab]["runs"])
+# ---- targets
+
+
+def lab_results(wildcards):
+    """Metrics files that make up a lab's test-accuracy table: runs, then search finals."""
+    lab = wildcards.lab
+    runs = [f"results/{lab}/runs/{run}/metrics.json" for run in all_runs(lab)]
+    finals = [
+        f"{search_dir(lab, search)}/final/metrics.json" for search in searches(lab)
+    ]
+    return runs + finals
+
+
+def final_figure_name(search):
+    return f"{search}-search-final"
+
+
+def history_of(wildcards):
+    """The history behind a curves figure: a run's, or a search's final run's."""
+    lab, name = wildcards.lab, wildcards.name
+    if name in config[lab]["runs"]:
+        return f"results/{lab}/runs/{name}/history.tsv"
+    for search in searches(lab):
+        if name == final_figure_name(search):
+            return f"{search_dir(lab, search)}/final/history.tsv"
+    raise WorkflowError(f"no run or search of {lab} is called {name!r}")
+
+
+def lab_benchmarks(wildcards):
+    lab = wildcards.lab
+    runs = [f"benchmarks/{lab}/train/{run}.tsv" for run in all_runs(lab)]
+    finals = [f"benchmarks/{lab}/search/{search}/final.tsv" for search in searches(lab)]
+    return runs + finals
+
+
+def lab_result_names(wildcards):
+    lab = wildcards.lab
+    return all_runs(lab) + [f"{search} search: final" for search in searches(lab)]
 
 
 def lab_targets(lab):
@@ -98,6 +225,10 @@ def lab_targets(lab):
         targets.append(f"results/{lab}/figures/{run}_curves.png")
         if not settings["hidden"]:  # class templates exist for the 1-layer network only
             targets.append(f"results/{lab}/figures/{run}_templates.png")
+    for search in searches(lab):
+        base = search_dir(lab, search)
+        targets += [f"{base}/ranked.tsv", f"{base}/best.md", f"{base}/search.png"]
+        targets.append(f"results/{lab}/figures/{final_figure_name(search)}_curves.png")
     return targets
 
 

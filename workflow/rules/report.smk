@@ -3,16 +3,8 @@
 
 rule test_accuracy_table:
     input:
-        metrics=lambda wildcards: expand(
-            "results/{lab}/runs/{run}/metrics.json",
-            lab=wildcards.lab,
-            run=all_runs(wildcards.lab),
-        ),
-        benchmarks=lambda wildcards: expand(
-            "benchmarks/{lab}/train/{run}.tsv",
-            lab=wildcards.lab,
-            run=all_runs(wildcards.lab),
-        ),
+        metrics=lab_results,
+        benchmarks=lab_benchmarks,
     output:
         tsv=report(
             "results/{lab}/test_accuracy.tsv",
@@ -33,25 +25,25 @@ rule test_accuracy_table:
     conda:
         "../envs/pipeline.yaml"
     params:
-        runs=lambda wildcards: all_runs(wildcards.lab),
+        runs=lab_result_names,
     script:
         "../scripts/collect.py"
 
 
 rule plot_curves:
     input:
-        history="results/{lab}/runs/{run}/history.tsv",
+        history=history_of,
         code=lib("plots"),
     output:
         figure=report(
-            "results/{lab}/figures/{run}_curves.png",
+            "results/{lab}/figures/{name}_curves.png",
             caption="../report/curves.rst",
             category="{lab}",
             subcategory="training curves",
-            labels={"run": "{run}", "figure": "loss, cost, accuracy"},
+            labels={"run": "{name}", "figure": "loss, cost, accuracy"},
         ),
     log:
-        "logs/{lab}/plot_curves/{run}.log",
+        "logs/{lab}/plot_curves/{name}.log",
     conda:
         "../envs/pipeline.yaml"
     script:

@@ -1,4 +1,7 @@
-"""Rule plot_curves: loss, cost and accuracy (training and validation) of one run."""
+"""Rule plot_curves: loss, cost and accuracy (training and validation) of one run.
+
+Against the update step when the learning rate varied (cyclic schedule), else per epoch.
+"""
 
 import pandas as pd
 
@@ -7,5 +10,6 @@ from dd2424.plots import training_curves
 
 setup_logging(snakemake.log[0])
 history = pd.read_csv(snakemake.input.history, sep="\t")
-title = f"{snakemake.wildcards.lab} / {snakemake.wildcards.run}"
-training_curves(history, title, snakemake.output.figure)
+x = "update" if history["eta"].nunique() > 1 else "epoch"
+title = f"{snakemake.wildcards.lab} / {snakemake.wildcards.name}"
+training_curves(history, title, snakemake.output.figure, x=x)

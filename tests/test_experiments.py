@@ -1,0 +1,131 @@
+import numpy as np
+import pandas as pd
+import pytest
+
+from dd2424 import data, experiments, schedules, search
+
+
+def lab2_settings(**over):
+    base = {
+        "hidden": [50],
+        "init": {"kind": "xavier"},
+        "lam": 0.0,
+        "schedule": {"kind": "cyclic", "eta_min": 1e-5, "eta_max": 0.1, "n_s": 500},
+        "cycles": 1,
+        "n_batch": 100,
+        "seed": 400,
+    }
+    return experiments.merge(base, over)
+
+
+def test_merge_is_deep_and_null_removes_a_key():
+    base = {"a": 1, "s": {"kind": "cyclic", "n_s": 500, "eta_max": 0.1}}
+    out = experiments.merge(base, {"s": {"n_s": None, "n_s_epochs": 2}, "b": [1]})
+    assert out == {"a": 1, "b": [1], "s": {"kind": "cyclic", "eta_max": 0.1, "n_s_epochs": 2}}
+    assert base["s"]["n_s"] == 500  # the defaults are not modified
+
+
+def test_cycles_set_the_length_and_about_ten_evaluations_per_cycle():
+    schedule, cfg = experiments.schedule_and_config(lab2_settings(cycles=3), n_train=10_000)
+    assert isinstance(schedule, schedules.Cyclic) and schedule.n_s == 500
+    assert cfg.n_updates == 3000 and cfg.eval_every == 100
+    assert schedule(cfg.n_updates) == pytest.approx(1e-5)  # stops where eta is smallest
+
+
+def test_n_s_in_epochs_follows_the_training_set_size():
+    settings = lab2_settings(cycles=2, schedule={"n_s": None, "n_s_epochs": 2})
+    schedule, cfg = experiments.schedule_and_config(settings, n_train=45_000)
+    assert schedule.n_s == 900 and cfg.n_updates == 3600
+
+
+def test_epochs_with_a_constant_rate_evaluate_once_per_epoch():
+    settings = {"lam": 0.1, "schedule": {"kind": "constant", "eta": 0.001}}
+    settings |= {"n_batch": 100, "n_epochs": 40}
+    _, cfg = experiments.schedule_and_config(settings, n_train=10_000)
+    assert cfg.n_updates == 4000 and cfg.eval_every == 100
+
+
+def test_cycles_need_a_cyclic_schedule():
+    settings = {"lam": 0, "schedule": {"kind": "constant", "eta": 0.1}, "n_batch": 10}
+    with pytest.raises(ValueError, match="cyclic schedule"):
+        experiments.schedule_and_config(settings | {"cycles": 2}, n_train=100)
+
+
+@pytest.fixture(scope="module")
+def small_split(cifar_dir):
+    return data.preprocess(cifar_dir, data.Split(train=("data_batch_1",), val=("data_batch_2",)))
+
+
+def test_two_layer_net_overfits_100_samples(small_split):
+    """Spec A2 Ex2 sanity check: 100 samples, lambda = 0, 200 epochs -> very low train loss."""
+    split = dict(small_split)
+    split["X_train"], split["y_train"] = split["X_train"][:100], split["y_train"][:100]
+    settings = lab2_settings(
+        schedule={"kind": "constant", "eta": 0.05, "eta_min": None, "eta_max": None, "n_s": None},
+        cycles=None,
+        n_epochs=200,
+        n_batch=10,
+        eval_every=500,
+    )
+    _, history, metrics = experiments.run(settings, split)
+    assert history[0]["train_loss"] > 2.0
+    assert history[-1]["train_loss"] < 0.01 and history[-1]["train_acc"] == 1.0
+    assert metrics["n_updates"] == 2000
+
+
+def test_run_is_reproducible_and_records_its_settings(small_split):
+    settings = lab2_settings(schedule={"n_s": 4}, cycles=2)
+    params_a, history_a, metrics = experiments.run(settings, small_split)
+    params_b, history_b, _ = experiments.run(settings, small_split)
+    np.testing.assert_array_equal(params_a["W1"], params_b["W1"])
+    assert history_a == history_b
+    assert metrics["settings"] == settings and metrics["n_updates"] == 16
+    assert metrics["schedule"] == "cyclic eta 1e-05..0.1, n_s=4"
+    assert [row["update"] for row in history_a][:3] == [0, 1, 2]  # 8 steps per cycle / 10
+
+
+# ---- search machinery
+
+
+def test_coarse_grid_is_the_spec_grid():
+    grid = search.with_values(
+        search.coarse_grid({"low": -5, "high": -1, "n": 8, "spacing": "grid"}), "log10", "lam"
+    )
+    assert grid["trial"].tolist() == list(range(8))
+    assert grid["lam"].iloc[0] == 1e-5 and grid["lam"].iloc[-1] == 0.1
+    np.testing.assert_allclose(np.diff(np.log10(grid["lam"])), 4 / 7, rtol=1e-5)
+
+
+def test_random_coarse_grid_is_seeded_and_inside_the_range():
+    spec = {"low": -5, "high": -1, "n": 6, "spacing": "random", "seed": 3}
+    a, b = search.coarse_grid(spec), search.coarse_grid(spec)
+    pd.testing.assert_frame_equal(a, b)
+    assert a["x"].between(-5, -1).all()
+
+
+def test_fine_range_surrounds_the_best_coarse_trials():
+    coarse_spec = {"low": -5, "high": -1, "n": 5}  # step 1
+    coarse = pd.DataFrame({"x": [-5, -4, -3, -2, -1], "acc": [0.40, 0.50, 0.52, 0.45, 0.30]})
+    fine_spec = {"n": 50, "top": 2, "pad": 0.5, "seed": 1}
+    grid, (lo, hi) = search.fine_grid(coarse, coarse_spec, fine_spec, "acc")
+    assert (lo, hi) == (-4.5, -2.5)  # around -3 (best) and -4 (second), half a step out
+    assert grid["x"].between(lo, hi).all() and len(grid) == 50
+    # clipped to the coarse range when the best trial is at its edge
+    coarse["acc"] = [0.6, 0.5, 0.4, 0.3, 0.2]
+    _, (lo, hi) = search.fine_grid(coarse, coarse_spec, fine_spec, "acc")
+    assert (lo, hi) == (-5, -3.5)
+
+
+def test_rank_orders_by_score_and_keeps_ties_stable():
+    trials = pd.DataFrame({"stage": ["coarse", "coarse", "fine"], "acc": [0.5, 0.6, 0.6]})
+    ranked = search.rank(trials, "acc")
+    assert ranked["stage"].tolist() == ["coarse", "fine", "coarse"]
+    assert ranked["rank"].tolist() == [1, 2, 3]
+
+
+def test_dotted_paths_set_nested_settings_without_touching_the_original():
+    settings = {"lam": 0.0, "schedule": {"eta_max": 0.1}}
+    out = search.set_path(settings, "schedule.eta_max", 0.05)
+    assert out["schedule"]["eta_max"] == 0.05 and settings["schedule"]["eta_max"] == 0.1
+    assert search.get_path(out, "schedule.eta_max") == 0.05
+    assert search.to_value(-2.5, "log10") == 0.00316228

@@ -1,0 +1,136 @@
+# Coarse-to-fine search over one run setting: coarse grid from config -> coarse trials ->
+# fine grid drawn around the best coarse trials -> fine trials -> ranking -> final run with
+# the best value.  The number of trials is fixed by config, so the DAG is static.
+
+
+rule search_coarse_grid:
+    input:
+        code=lib("search"),
+    output:
+        grid="results/{lab}/search/{search}/coarse_grid.tsv",
+    log:
+        "logs/{lab}/search/{search}/coarse_grid.log",
+    conda:
+        "../envs/pipeline.yaml"
+    params:
+        spec=lambda wildcards: searches(wildcards.lab)[wildcards.search],
+    script:
+        "../scripts/search_grid.py"
+
+
+rule search_fine_grid:
+    input:
+        grid="results/{lab}/search/{search}/coarse_grid.tsv",
+        metrics=lambda wildcards: stage_metrics(wildcards, "coarse"),
+        code=lib("search"),
+    output:
+        grid="results/{lab}/search/{search}/fine_grid.tsv",
+    log:
+        "logs/{lab}/search/{search}/fine_grid.log",
+    conda:
+        "../envs/pipeline.yaml"
+    params:
+        spec=lambda wildcards: searches(wildcards.lab)[wildcards.search],
+    script:
+        "../scripts/search_grid.py"
+
+
+rule search_trial:
+    input:
+        split=search_split,
+        grid="results/{lab}/search/{search}/{stage}_grid.tsv",
+        gradcheck=gradcheck_gate,
+        code=TRAIN_CODE,
+    output:
+        params="results/{lab}/search/{search}/{stage}/{trial}/params.npz",
+        history="results/{lab}/search/{search}/{stage}/{trial}/history.tsv",
+        metrics="results/{lab}/search/{search}/{stage}/{trial}/metrics.json",
+    log:
+        "logs/{lab}/search/{search}/{stage}/{trial}.log",
+    benchmark:
+        "benchmarks/{lab}/search/{search}/{stage}/{trial}.tsv"
+    conda:
+        "../envs/pipeline.yaml"
+    threads: 1
+    params:
+        settings=lambda wildcards: search_settings(wildcards.lab, wildcards.search),
+        parameter=lambda wildcards: searches(wildcards.lab)[wildcards.search][
+            "parameter"
+        ],
+        row=lambda wildcards: int(wildcards.trial),
+    script:
+        "../scripts/train.py"
+
+
+rule search_rank:
+    input:
+        coarse=lambda wildcards: stage_metrics(wildcards, "coarse"),
+        fine=lambda wildcards: stage_metrics(wildcards, "fine"),
+        code=lib("search"),
+    output:
+        ranked=report(
+            "results/{lab}/search/{search}/ranked.tsv",
+            caption="../report/search_ranked.rst",
+            category="{lab}",
+            subcategory="{search} search",
+            labels={"table": "all trials, ranked"},
+        ),
+        ranked_md="results/{lab}/search/{search}/ranked.md",
+        best=report(
+            "results/{lab}/search/{search}/best.md",
+            caption="../report/search_best.rst",
+            category="{lab}",
+            subcategory="{search} search",
+            labels={"table": "3 best per stage"},
+        ),
+        figure=report(
+            "results/{lab}/search/{search}/search.png",
+            caption="../report/search_figure.rst",
+            category="{lab}",
+            subcategory="{search} search",
+            labels={"figure": "validation accuracy vs searched value"},
+        ),
+    log:
+        "logs/{lab}/search/{search}/rank.log",
+    conda:
+        "../envs/pipeline.yaml"
+    params:
+        spec=lambda wildcards: searches(wildcards.lab)[wildcards.search],
+        title=lambda wildcards: f"{wildcards.lab}: {wildcards.search} search",
+    script:
+        "../scripts/search_rank.py"
+
+
+rule search_final:
+    input:
+        split=final_split,
+        grid="results/{lab}/search/{search}/ranked.tsv",
+        gradcheck=gradcheck_gate,
+        code=TRAIN_CODE,
+    output:
+        params="results/{lab}/search/{search}/final/params.npz",
+        history="results/{lab}/search/{search}/final/history.tsv",
+        metrics="results/{lab}/search/{search}/final/metrics.json",
+    log:
+        "logs/{lab}/search/{search}/final.log",
+    benchmark:
+        "benchmarks/{lab}/search/{search}/final.tsv"
+    conda:
+        "../envs/pipeline.yaml"
+    threads: 1
+    params:
+        settings=lambda wildcards: search_settings(
+            wildcards.lab, wildcards.search, final=True
+        ),
+        parameter=lambda wildcards: searches(wildcards.lab)[wildcards.search][
+            "parameter"
+        ],
+        row=0,  # the ranked table's best trial
+    script:
+        "../scripts/train.py"
+
+
+localrules:
+    search_coarse_grid,
+    search_fine_grid,
+    search_rank,
