@@ -3,7 +3,7 @@ import pickle
 import numpy as np
 import pytest
 
-from dd2424 import data
+from dd2424 import data, io
 
 
 def test_synthetic_batches_have_the_exact_cifar_format(cifar_dir):
@@ -119,7 +119,7 @@ def test_archive_round_trip(tmp_path, cifar_dir):
 
 def test_split_files_round_trip(tmp_path, rng):
     arrays = {"X_train": rng.standard_normal((3, 4)).astype(np.float32), "y_train": np.arange(3)}
-    data.save_split(tmp_path / "s.npz", arrays)
-    back = data.load_split(tmp_path / "s.npz")
+    io.save_arrays(tmp_path / "s.npz", arrays)
+    back = io.load_arrays(tmp_path / "s.npz")
     assert back.keys() == arrays.keys() and back["X_train"].dtype == np.float32
     assert not list(tmp_path.glob("*.part*"))

@@ -9,7 +9,7 @@ import pytest
 import yaml
 from conftest import ROOT, snakemake
 
-from dd2424 import data
+from dd2424 import data, io
 
 pytestmark = pytest.mark.workflow
 
@@ -223,7 +223,7 @@ def test_local_archive_is_verified_and_the_pipeline_continues(tmp_path, syntheti
     assert result.returncode == 0, result.stderr[-3000:]
     log = (tmp_path / "logs/data/download_cifar10.log").read_text()
     assert "verified md5 checksum" in log
-    split = data.load_split(tmp_path / "data/cifar10/processed/a1.npz")
+    split = io.load_arrays(tmp_path / "data/cifar10/processed/a1.npz")
     assert split["X_train"].shape == (100, 3072) and split["X_test"].shape == (50, 3072)
 
 

@@ -265,16 +265,3 @@ def preprocess(batch_dir: str | Path, split: Split, dtype=np.float32) -> dict[st
         out[f"X_{part}"] = normalize(X, mean, std, dtype)
         out[f"y_{part}"] = y.astype(np.uint8)
     return out
-
-
-def save_split(path: str | Path, arrays: dict[str, np.ndarray]) -> None:
-    """Save a preprocessed split (uncompressed .npz, written to a temp name then renamed)."""
-    path = Path(path)
-    tmp = path.with_name(path.name + ".part.npz")
-    np.savez(tmp, **arrays)
-    tmp.replace(path)
-
-
-def load_split(path: str | Path) -> dict[str, np.ndarray]:
-    with np.load(path) as f:
-        return {k: f[k] for k in f.files}

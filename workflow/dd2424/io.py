@@ -35,14 +35,15 @@ def read_json(path: str | Path):
     return json.loads(Path(path).read_text())
 
 
-def save_params(path: str | Path, params: dict[str, np.ndarray]) -> None:
+def save_arrays(path: str | Path, arrays: dict[str, np.ndarray]) -> None:
+    """Named arrays as an uncompressed .npz, written to a temp name then renamed."""
     path = Path(path)
     tmp = path.with_name(path.name + ".part.npz")
-    np.savez(tmp, **params)
+    np.savez(tmp, **arrays)
     tmp.replace(path)
 
 
-def load_params(path: str | Path) -> dict[str, np.ndarray]:
+def load_arrays(path: str | Path) -> dict[str, np.ndarray]:
     with np.load(path) as f:
         return {k: f[k] for k in f.files}
 

@@ -4,12 +4,11 @@ import logging
 
 import pandas as pd
 
-from dd2424.data import load_split
 from dd2424.experiments import gradient_checks
-from dd2424.io import setup_logging
+from dd2424.io import load_arrays, setup_logging
 
 setup_logging(snakemake.log[0])
-table = pd.DataFrame(gradient_checks(snakemake.params.spec, load_split(snakemake.input.split)))
+table = pd.DataFrame(gradient_checks(snakemake.params.spec, load_arrays(snakemake.input.split)))
 failed = table[~table["passed"]]
 if len(failed):
     message = (

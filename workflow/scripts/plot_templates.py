@@ -1,10 +1,10 @@
 """Rule plot_templates: the rows of a 1-layer network's W as labelled class images."""
 
 from dd2424.data import load_label_names
-from dd2424.io import load_params, setup_logging
+from dd2424.io import load_arrays, setup_logging
 from dd2424.plots import class_templates
 
 setup_logging(snakemake.log[0])
-W = load_params(snakemake.input.params)["W1"]
+W = load_arrays(snakemake.input.params)["W1"]
 title = f"{snakemake.wildcards.lab} / {snakemake.wildcards.run}: learnt class templates"
 class_templates(W, load_label_names(snakemake.input.meta), title, snakemake.output.figure)

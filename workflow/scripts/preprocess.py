@@ -3,12 +3,12 @@
 import logging
 from pathlib import Path
 
-from dd2424.data import Split, preprocess, save_split
-from dd2424.io import setup_logging
+from dd2424.data import Split, preprocess
+from dd2424.io import save_arrays, setup_logging
 
 setup_logging(snakemake.log[0])
 split = Split.from_config(snakemake.params.split)
 arrays = preprocess(Path(snakemake.input.meta).parent, split)
 for part in ("train", "val", "test"):
     logging.info("%s: X %s %s", part, arrays[f"X_{part}"].shape, arrays[f"X_{part}"].dtype)
-save_split(snakemake.output.split, arrays)
+save_arrays(snakemake.output.split, arrays)

@@ -9,9 +9,8 @@ import logging
 
 import pandas as pd
 
-from dd2424.data import load_split
 from dd2424.experiments import run
-from dd2424.io import save_params, setup_logging, write_json
+from dd2424.io import load_arrays, save_arrays, setup_logging, write_json
 from dd2424.search import set_path
 
 setup_logging(snakemake.log[0])
@@ -26,7 +25,7 @@ if "grid" in snakemake.input.keys():
     logging.info(
         "%s = %g (row %d of %s)", *extra.values(), snakemake.params.row, snakemake.input.grid
     )
-params, history, metrics = run(settings, load_split(snakemake.input.split))
-save_params(snakemake.output.params, params)
+params, history, metrics = run(settings, load_arrays(snakemake.input.split))
+save_arrays(snakemake.output.params, params)
 pd.DataFrame(history).to_csv(snakemake.output.history, sep="\t", index=False)
 write_json(snakemake.output.metrics, metrics | extra)
