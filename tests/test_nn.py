@@ -1,5 +1,7 @@
 import numpy as np
 import pytest
+import yaml
+from conftest import ROOT
 
 from dd2424 import gradcheck, nn
 
@@ -120,3 +122,130 @@ def test_float32_training_arithmetic_stays_float32(rng):
     X = rng.standard_normal((5, 6)).astype(np.float32)
     grads = net.gradients(params, X, np.array([0, 1, 2, 0, 1]), 0.01)
     assert {g.dtype for g in grads.values()} == {np.dtype(np.float32)}
+
+
+# ---- batch normalisation (course-spec §3.2)
+
+
+def _bn_problem(rng, hidden, n=8, d=10, K=5):
+    net = nn.Network(d=d, K=K, hidden=hidden, batch_norm=True, bn_eps=1e-12)
+    params = net.init(rng, "he", dtype=np.float64)
+    # gamma, beta away from their 1/0 start so their gradients are exercised
+    for name in params:
+        if name.startswith(("gamma", "beta")):
+            params[name] += rng.normal(0, 0.3, params[name].shape)
+    X = rng.standard_normal((n, d))
+    y = rng.integers(0, K, n)
+    return net, params, X, y
+
+
+@pytest.mark.parametrize("hidden", [(12,), (12, 9), (12, 9, 7)])
+@pytest.mark.parametrize("lam", [0.0, 0.05])
+def test_batchnorm_gradients_match_numerical_in_training_mode(hidden, lam, rng):
+    net, params, X, y = _bn_problem(rng, hidden)
+    assert {f"gamma{l}" for l in range(1, len(hidden) + 1)} <= set(params)
+    analytic = net.gradients(params, X, y, lam)
+    numeric = gradcheck.numerical_gradients(lambda: net.cost(params, X, y, lam), params, 1e-5)
+    rows = gradcheck.compare("bn", analytic, numeric, abs_threshold=1e-8, rel_threshold=1e-5)
+    assert {r.parameter for r in rows} == set(net.shapes())
+    assert all(r.passed for r in rows), [(r.parameter, r.max_rel_error) for r in rows]
+
+
+def test_batchnorm_layers_have_no_bias_but_the_output_layer_does():
+    net = nn.Network(d=4, K=3, hidden=(5, 6), batch_norm=True)
+    assert list(net.shapes()) == ["W1", "gamma1", "beta1", "W2", "gamma2", "beta2", "W3", "b3"]
+    with pytest.raises(ValueError, match="hidden layer"):
+        nn.Network(d=4, K=3, batch_norm=True)
+
+
+def test_training_mode_uses_the_batch_mean_and_biased_variance(rng):
+    net, params, X, _ = _bn_problem(rng, (6,))
+    _, cache = net.scores(params, X)
+    S, S_hat, mu, v = cache["bn"][1]
+    np.testing.assert_allclose(S, X @ params["W1"].T)
+    np.testing.assert_allclose(v, ((S - S.mean(0)) ** 2).sum(0) / len(X))  # divide by n
+    np.testing.assert_allclose(S_hat, (S - S.mean(0)) / np.sqrt(v + 1e-12))
+    np.testing.assert_allclose(S_hat.mean(0), 0, atol=1e-12)
+
+
+def test_moving_averages_start_at_the_first_batch_and_follow_eqs_38_39(rng):
+    net = nn.Network(d=6, K=3, hidden=(4,), batch_norm=True, bn_alpha=0.9)
+    params = net.init(rng, dtype=np.float64)
+    X1, X2 = rng.standard_normal((10, 6)), rng.standard_normal((10, 6)) + 1
+    stats = net.init_stats(params, X1)
+    S1 = X1 @ params["W1"].T
+    np.testing.assert_allclose(stats["mu1"], S1.mean(0))
+    np.testing.assert_allclose(stats["v1"], S1.var(0))
+    net.gradients(params, X1, np.zeros(10, int), 0.0, stats)  # same batch: unchanged
+    np.testing.assert_allclose(stats["mu1"], S1.mean(0))
+    S2 = X2 @ params["W1"].T
+    net.gradients(params, X2, np.zeros(10, int), 0.0, stats)
+    np.testing.assert_allclose(stats["mu1"], 0.9 * S1.mean(0) + 0.1 * S2.mean(0))
+    np.testing.assert_allclose(stats["v1"], 0.9 * S1.var(0) + 0.1 * S2.var(0))
+    before = {k: v.copy() for k, v in stats.items()}
+    net.evaluate(params, X2, np.zeros(10, int), 0.0, stats)  # evaluation never updates them
+    net.cost(params, X2, np.zeros(10, int), 0.0)
+    for key in stats:
+        np.testing.assert_array_equal(stats[key], before[key])
+
+
+def test_evaluation_normalises_with_the_moving_averages(rng):
+    net = nn.Network(d=6, K=3, hidden=(4,), batch_norm=True)
+    params = net.init(rng, dtype=np.float64)
+    X = rng.standard_normal((7, 6))
+    stats = {"mu1": np.full(4, 0.5), "v1": np.full(4, 4.0)}
+    S, _ = net.scores(params, X, stats)
+    H = np.maximum((X @ params["W1"].T - 0.5) / np.sqrt(4.0 + net.bn_eps), 0)
+    np.testing.assert_allclose(S, H @ params["W2"].T + params["b2"])
+    with pytest.raises(ValueError, match="moving averages"):
+        net.evaluate(params, X, np.zeros(7, int), 0.0)
+
+
+def test_batchnorm_backward_is_equation_37(rng):
+    G, S = rng.standard_normal((5, 3)), rng.standard_normal((5, 3))
+    mu, v, n = S.mean(0), S.var(0), 5
+    out = nn.batchnorm_backward(G, S, mu, v, 1e-12)
+    s1, s2 = (v + 1e-12) ** -0.5, (v + 1e-12) ** -1.5
+    G1, G2, D = G * s1, G * s2, S - mu
+    # the spec's column form, transposed: G^T = G1^T - (1/n) G1^T 1 1^T - (1/n) D^T o (c 1^T)
+    ones = np.ones(n)
+    c = (G2 * D).T @ ones  # eq. 36
+    expected_T = G1.T - np.outer(G1.T @ ones, ones) / n - D.T * np.outer(c, ones) / n
+    expected = expected_T.T
+    np.testing.assert_allclose(out, expected, rtol=1e-12)
+
+
+@pytest.mark.parametrize(
+    "bug",
+    [
+        "no_mean_term",  # drop -(1/n) G1 1 1^T
+        "no_variance_term",  # drop -(1/n) D (c 1^T)
+        "unbiased_variance",  # v * n/(n-1) in the backward pass only
+        "no_gamma",  # skip eq. 26
+    ],
+)
+def test_a_broken_batchnorm_backward_fails_the_configured_lab3_thresholds(bug, rng, monkeypatch):
+    spec = yaml.safe_load((ROOT / "config/config.yaml").read_text())["lab3"]["gradcheck"]
+    net, params, X, y = _bn_problem(rng, (12, 9), n=10)
+    right = nn.batchnorm_backward
+
+    def broken(G, S, mu, v, eps):
+        n = len(G)
+        G1 = G * (v + eps) ** -0.5
+        D = S - mu
+        c = (G * (v + eps) ** -1.5 * D).sum(0)
+        if bug == "no_mean_term":
+            return G1 - D * (c / n)
+        if bug == "no_variance_term":
+            return G1 - G1.sum(0) / n
+        if bug == "unbiased_variance":
+            return right(G, S, mu, v * n / (n - 1), eps)
+        return right(G / params["gamma1"] if G.shape[1] == 12 else G, S, mu, v, eps)
+
+    numeric = gradcheck.numerical_gradients(lambda: net.cost(params, X, y, 0.0), params, spec["h"])
+    thresholds = spec["abs_threshold"], spec["rel_threshold"]
+    good = gradcheck.compare("ok", net.gradients(params, X, y, 0.0), numeric, *thresholds)
+    assert all(r.passed for r in good)
+    monkeypatch.setattr(nn, "batchnorm_backward", broken)
+    bad = gradcheck.compare("bug", net.gradients(params, X, y, 0.0), numeric, *thresholds)
+    assert not all(r.passed for r in bad)

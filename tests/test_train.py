@@ -43,9 +43,10 @@ def _fit(seed, n_updates=60, eval_every=20):
     net = nn.Network(d=10, K=3)
     params = net.init(rng, "normal", 0.01)
     cfg = train.TrainConfig(n_batch=20, n_updates=n_updates, lam=0.01, eval_every=eval_every)
-    history = train.minibatch_gd(
+    history, stats = train.minibatch_gd(
         net, params, (X, y), (X[:50], y[:50]), cfg, schedules.Constant(0.1), rng
     )
+    assert stats == {}  # no batch normalisation, no moving averages
     return params, history
 
 

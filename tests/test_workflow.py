@@ -102,18 +102,19 @@ def test_default_config_dry_run_shows_the_full_dag(tmp_path):
         "download_cifar10": 1,
         "extract_cifar10": 1,
         "preprocess": 3,  # a1, all45k, all49k
-        "gradcheck": 2,
-        "train": 6,  # lab 1: 4 runs; lab 2: fig3, fig4
-        "search_coarse_grid": 1,
-        "search_trial": 16,  # 8 coarse + 8 fine
-        "search_fine_grid": 1,
-        "search_rank": 1,
-        "search_final": 1,
-        "plot_curves": 7,
+        "gradcheck": 3,
+        "train": 16,  # lab 1: 4 runs; lab 2: fig3, fig4; lab 3: 4 depth + 6 sensitivity runs
+        "search_coarse_grid": 2,
+        "search_trial": 32,  # 2 searches x (8 coarse + 8 fine)
+        "search_fine_grid": 2,
+        "search_rank": 2,
+        "search_final": 2,
+        "plot_curves": 18,
         "plot_templates": 4,
-        "test_accuracy_table": 2,
+        "plot_comparison": 5,
+        "results_table": 4,  # test accuracy of each lab + lab 3's sensitivity table
         "all": 1,
-        "total": 47,
+        "total": 96,
     }
 
 
@@ -167,6 +168,37 @@ def test_final_run_uses_the_best_lambda_of_the_ranked_table(offline_run):
     best_md = (base / "best.md").read_text()
     assert best_md.index("## coarse") < best_md.index("## fine")
     assert (offline_run / "results/lab2/figures/lambda-search-final_curves.png").exists()
+
+
+def test_lab3_gradient_checks_cover_depths_with_and_without_bn(offline_run):
+    table = pd.read_csv(offline_run / "results/lab3/gradcheck.tsv", sep="\t")
+    assert table["passed"].all()
+    checks = set(table["check"])
+    for sizes in ("10+50+10", "10+50+50+10", "10+50+50+50+10"):
+        assert any(c.startswith(f"{sizes} n=") for c in checks), sizes
+    for sizes in ("10+50+10 BN", "10+50+50+10 BN"):
+        assert any(c.startswith(sizes) for c in checks), sizes
+    bn = table[table["check"].str.contains("BN")]
+    assert {"gamma1", "beta1", "gamma2", "beta2"} <= set(bn["parameter"])
+    assert "b1" not in set(bn["parameter"])  # superfluous under BN, left out
+
+
+def test_lab3_tables_and_comparisons(offline_run):
+    base = offline_run / "results/lab3"
+    table = pd.read_csv(base / "test_accuracy.tsv", sep="\t").set_index("run")
+    assert table.loc["k3_bn", "course_test_acc"] == 0.535 and table.loc["k3_bn", "batch_norm"]
+    assert table.loc["k9", "hidden"] == "50-30-20-20-10-10-10-10"
+    sensitivity = pd.read_csv(base / "sensitivity.tsv", sep="\t")
+    assert len(sensitivity) == 6
+    assert set(sensitivity["init"]) == {"N(0, 0.1^2)", "N(0, 0.001^2)", "N(0, 0.0001^2)"}
+    assert {"final_val_acc", "test_acc", "final_train_loss"} <= set(sensitivity.columns)
+    for name in ("depth3", "depth9", "sigma1e-1", "sigma1e-3", "sigma1e-4"):
+        assert (base / f"figures/compare_{name}.png").stat().st_size > 10_000
+    final = json.loads((base / "search/lambda/final/metrics.json").read_text())
+    ranked = pd.read_csv(base / "search/lambda/ranked.tsv", sep="\t")
+    assert final["settings"]["batch_norm"] and final["settings"]["lam"] == ranked["lam"].iloc[0]
+    params = io.load_arrays(base / "runs/k3_bn/params.npz")
+    assert {"gamma1", "beta2", "mu1", "v2"} <= set(params)  # moving averages saved too
 
 
 def write_config(tmp_path, overrides) -> str:

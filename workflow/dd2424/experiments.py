@@ -34,7 +34,14 @@ def merge(defaults: Mapping, override: Mapping) -> dict:
 
 
 def build_network(settings: Mapping, d: int, K: int) -> nn.Network:
-    return nn.Network(d=d, K=K, hidden=tuple(settings.get("hidden", ())))
+    return nn.Network(
+        d=d,
+        K=K,
+        hidden=tuple(settings.get("hidden", ())),
+        batch_norm=bool(settings.get("batch_norm", False)),
+        bn_eps=float(settings.get("bn_eps", 1e-8)),
+        bn_alpha=float(settings.get("bn_alpha", 0.9)),
+    )
 
 
 def init_params(net: nn.Network, settings: Mapping, rng: np.random.Generator, dtype):
@@ -86,7 +93,8 @@ def schedule_and_config(
 
 
 def run(settings: Mapping, split: Mapping[str, np.ndarray]) -> tuple[dict, list[dict], dict]:
-    """Train one run on a preprocessed split; return (params, history, metrics)."""
+    """Train one run on a preprocessed split; return (arrays, history, metrics), where
+    arrays are the parameters and any batch-norm moving averages (``mu1``, ``v1``, ...)."""
     dtype = np.dtype(settings.get("dtype", "float32"))
     X_tr, y_tr = split["X_train"].astype(dtype, copy=False), split["y_train"].astype(np.intp)
     X_va, y_va = split["X_val"].astype(dtype, copy=False), split["y_val"].astype(np.intp)
@@ -105,14 +113,16 @@ def run(settings: Mapping, split: Mapping[str, np.ndarray]) -> tuple[dict, list[
         cfg.lam,
     )
     started = time.monotonic()
-    history = train.minibatch_gd(net, params, (X_tr, y_tr), (X_va, y_va), cfg, schedule, rng)
+    history, stats = train.minibatch_gd(net, params, (X_tr, y_tr), (X_va, y_va), cfg, schedule, rng)
     seconds = time.monotonic() - started
-    test = net.evaluate(params, X_te, y_te, cfg.lam)
+    test = net.evaluate(params, X_te, y_te, cfg.lam, stats)
     metrics = {
         "test_acc": test["acc"],
         "test_loss": test["loss"],
         "test_cost": test["cost"],
         "final_train_acc": history[-1]["train_acc"],
+        "final_train_loss": history[-1]["train_loss"],
+        "final_val_loss": history[-1]["val_loss"],
         "final_val_acc": history[-1]["val_acc"],
         "best_val_acc": max(row["val_acc"] for row in history),
         "n_updates": cfg.n_updates,
@@ -122,7 +132,7 @@ def run(settings: Mapping, split: Mapping[str, np.ndarray]) -> tuple[dict, list[
         "settings": dict(settings),
     }
     log.info("test accuracy %.4f, test loss %.4f", test["acc"], test["loss"])
-    return params, history, metrics
+    return params | stats, history, metrics
 
 
 def gradient_checks(spec: Mapping, split: Mapping[str, np.ndarray]) -> list[dict]:
@@ -130,7 +140,9 @@ def gradient_checks(spec: Mapping, split: Mapping[str, np.ndarray]) -> list[dict
 
     Each entry of ``spec["checks"]`` sets ``n`` (samples), ``dims`` (leading input dimensions;
     null for all), ``lam`` and optionally ``max_entries`` (a random sample of entries per
-    parameter instead of all).  Everything runs in float64.
+    parameter instead of all) and the network (``hidden``, ``batch_norm``, ``init``, ...),
+    which overrides the spec's.  Everything runs in float64; the numerical cost of a
+    batch-normalised network is computed in training mode (batch statistics).
     """
     rng = np.random.default_rng(spec["seed"])
     X_all = split["X_train"]
@@ -138,11 +150,12 @@ def gradient_checks(spec: Mapping, split: Mapping[str, np.ndarray]) -> list[dict
     K = int(y_all.max()) + 1
     rows = []
     for check in spec["checks"]:
+        settings = merge({k: v for k, v in spec.items() if k != "checks"}, check)
         n, dims, lam = int(check["n"]), check.get("dims"), float(check["lam"])
         X = X_all[:n, :dims].astype(np.float64)
         y = y_all[:n]
-        net = build_network(spec, X.shape[1], K)
-        params = init_params(net, spec, rng, np.float64)
+        net = build_network(settings, X.shape[1], K)
+        params = init_params(net, settings, rng, np.float64)
         analytic = net.gradients(params, X, y, lam)
         entries = None
         if check.get("max_entries"):
@@ -150,13 +163,13 @@ def gradient_checks(spec: Mapping, split: Mapping[str, np.ndarray]) -> list[dict
         numeric = gradcheck.numerical_gradients(
             lambda net=net, params=params, X=X, y=y, lam=lam: net.cost(params, X, y, lam),
             params,
-            float(spec["h"]),
+            float(settings["h"]),
             entries,
         )
-        name = f"{'+'.join(map(str, net.sizes))} n={n} lambda={lam:g}"
-        for row in gradcheck.compare(
-            name, analytic, numeric, float(spec["abs_threshold"]), float(spec["rel_threshold"])
-        ):
+        bn = " BN" if net.batch_norm else ""
+        name = f"{'+'.join(map(str, net.sizes))}{bn} n={n} lambda={lam:g}"
+        thresholds = float(settings["abs_threshold"]), float(settings["rel_threshold"])
+        for row in gradcheck.compare(name, analytic, numeric, *thresholds):
             rows.append(row)
             log.info(
                 "%s %s: max abs diff %.2e, max rel error %.2e -> %s",

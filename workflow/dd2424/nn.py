@@ -1,9 +1,15 @@
 """The multi-layer network of labs 1-3 (a 1-layer softmax classifier is the k=1 case).
 
 Parameters live in a plain dict ``{"W1": ..., "b1": ..., ..., "Wk": ..., "bk": ...}`` with
-``W_l`` of shape (out, in) as in the course, so gradient checks, optimisers and saving are
-generic.  Samples are rows: ``X`` is (n, d) and the scores are ``X @ W.T + b``.  ``forward``
-returns the cache ``backward`` needs; the network object holds no state between the two.
+``W_l`` of shape (out, in) as in the course, plus ``gamma_l``, ``beta_l`` for the hidden
+layers of a batch-normalised network, so gradient checks, optimisers and saving are generic.
+Samples are rows: ``X`` is (n, d) and the scores are ``X @ W.T + b``.  ``forward`` returns the
+cache ``backward`` needs; the network object holds no state between the two.
+
+Batch normalisation (course-spec §3.2) needs the moving averages of the batch means and
+variances: they are a separate dict ``stats = {"mu1": ..., "v1": ..., ...}`` that the caller
+owns and passes in (``init_stats`` makes it from the first mini-batch, ``gradients`` updates it
+after every training forward pass, ``evaluate`` normalises with it).
 """
 
 from __future__ import annotations
@@ -40,14 +46,25 @@ def accuracy(S_or_P: np.ndarray, y: np.ndarray) -> float:
 
 @dataclass(frozen=True)
 class Network:
-    """Architecture: input size, hidden layer sizes (ReLU), number of classes.
+    """Architecture: input size, hidden layer sizes (ReLU), number of classes, and whether
+    the hidden layers are batch-normalised (``bn_eps`` inside the square root, ``bn_alpha``
+    the moving-average weight).
 
-    ``hidden=()`` is lab 1 (s = Wx + b), ``hidden=(50,)`` lab 2.
+    ``hidden=()`` is lab 1 (s = Wx + b), ``hidden=(50,)`` lab 2, ``batch_norm=True`` lab 3.
     """
 
     d: int
     K: int
     hidden: tuple[int, ...] = ()
+    batch_norm: bool = False
+    bn_eps: float = 1e-8
+    bn_alpha: float = 0.9
+
+    def __post_init__(self) -> None:
+        if self.batch_norm and not self.hidden:
+            raise ValueError("batch normalisation needs at least one hidden layer")
+        if not 0 < self.bn_alpha < 1 or self.bn_eps <= 0:
+            raise ValueError("need 0 < bn_alpha < 1 and bn_eps > 0")
 
     @property
     def sizes(self) -> tuple[int, ...]:
@@ -58,6 +75,12 @@ class Network:
         """Number of layers with weights."""
         return len(self.hidden) + 1
 
+    def normalised(self, l: int) -> bool:
+        """Layer l is batch-normalised (every hidden layer when ``batch_norm``).  Its bias b_l
+        is left out: the mean subtraction cancels it, so its gradient is identically zero
+        (course-spec §3.2 notes it is superfluous); beta_l is the shift."""
+        return self.batch_norm and l < self.k
+
     def weight_names(self) -> list[str]:
         return [f"W{l}" for l in range(1, self.k + 1)]
 
@@ -66,7 +89,11 @@ class Network:
         out = {}
         for l, (fan_in, fan_out) in enumerate(pairwise(self.sizes), start=1):
             out[f"W{l}"] = (fan_out, fan_in)
-            out[f"b{l}"] = (fan_out,)
+            if self.normalised(l):
+                out[f"gamma{l}"] = (fan_out,)
+                out[f"beta{l}"] = (fan_out,)
+            else:
+                out[f"b{l}"] = (fan_out,)
         return out
 
     def init(
@@ -81,18 +108,22 @@ class Network:
 
         kind "normal": every W entry ~ N(0, sigma^2); "xavier": N(0, 1/fan_in) (lab 2);
         "he": N(0, 2/fan_in).  Biases are 0 unless ``bias_sigma`` > 0 (lab 1 draws them
-        from N(0, 0.01^2) too).
+        from N(0, 0.01^2) too).  gamma = 1 and beta = 0 draw nothing, so a network with and
+        without batch normalisation starts from the same weights for the same seed.
         """
         if kind not in INITS:
             raise ValueError(f"unknown init {kind!r}; expected one of {INITS}")
         params = {}
         for name, shape in self.shapes().items():
-            if name.startswith("W"):
+            group = name.rstrip("0123456789")  # W, b, gamma or beta
+            if group == "W":
                 fan_in = shape[1]
                 std = {"normal": sigma, "xavier": np.sqrt(1 / fan_in), "he": np.sqrt(2 / fan_in)}
                 values = rng.standard_normal(shape) * std[kind]
-            elif bias_sigma > 0:
+            elif group == "b" and bias_sigma > 0:
                 values = rng.standard_normal(shape) * bias_sigma
+            elif group == "gamma":
+                values = np.ones(shape)
             else:
                 values = np.zeros(shape)
             params[name] = values.astype(dtype)
@@ -105,22 +136,45 @@ class Network:
         if got != expected:
             raise ValueError(f"parameters {got} do not fit the network {expected}")
 
-    def scores(self, params: dict[str, np.ndarray], X: np.ndarray) -> tuple[np.ndarray, list]:
-        """Forward pass: the final scores S (n, K) and the cache [X^(0), ..., X^(k-1)]."""
+    # ------------------------------------------------------------------ forward
+
+    def scores(
+        self, params: dict[str, np.ndarray], X: np.ndarray, stats: dict | None = None
+    ) -> tuple[np.ndarray, dict]:
+        """Forward pass: the final scores S (n, K) and the cache for ``backward``.
+
+        Batch normalisation uses the statistics of this batch (training mode, eqs. 12-19,
+        biased variance) when ``stats`` is None, else the moving averages in ``stats``
+        (test mode, eqs. 5-11).  The cache holds the layer inputs X^(0..k-1) and, per
+        normalised layer, (S, S_hat, mu, v).
+        """
         H = X
-        cache = [X]
+        inputs, bn = [X], {}
         for l in range(1, self.k):
-            H = H @ params[f"W{l}"].T
-            H += params[f"b{l}"]
+            S = H @ params[f"W{l}"].T
+            if self.normalised(l):
+                if stats is None:
+                    mu, v = S.mean(axis=0), S.var(axis=0)  # eqs. 13-14 (divide by n)
+                else:
+                    mu, v = stats[f"mu{l}"], stats[f"v{l}"]
+                S_hat = (S - mu) / np.sqrt(v + self.bn_eps)  # eq. 11
+                bn[l] = (S, S_hat, mu, v)
+                H = S_hat * params[f"gamma{l}"]  # eq. 16
+                H += params[f"beta{l}"]
+            else:
+                S += params[f"b{l}"]
+                H = S
             np.maximum(H, 0, out=H)
-            cache.append(H)
+            inputs.append(H)
         S = H @ params[f"W{self.k}"].T
         S += params[f"b{self.k}"]
-        return S, cache
+        return S, {"inputs": inputs, "bn": bn}
 
-    def forward(self, params: dict[str, np.ndarray], X: np.ndarray) -> tuple[np.ndarray, list]:
+    def forward(
+        self, params: dict[str, np.ndarray], X: np.ndarray, stats: dict | None = None
+    ) -> tuple[np.ndarray, dict]:
         """Class probabilities P (n, K) and the cache for ``backward``."""
-        S, cache = self.scores(params, X)
+        S, cache = self.scores(params, X, stats)
         return softmax(S), cache
 
     def penalty(self, params: dict[str, np.ndarray]) -> float:
@@ -128,49 +182,110 @@ class Network:
         return float(sum(np.vdot(params[w], params[w]) for w in self.weight_names()))
 
     def evaluate(
-        self, params: dict[str, np.ndarray], X: np.ndarray, y: np.ndarray, lam: float
+        self,
+        params: dict[str, np.ndarray],
+        X: np.ndarray,
+        y: np.ndarray,
+        lam: float,
+        stats: dict | None = None,
     ) -> dict[str, float]:
-        """Loss, cost (loss + lambda * penalty) and accuracy on (X, y)."""
-        S, _ = self.scores(params, X)
+        """Loss, cost (loss + lambda * penalty) and accuracy on (X, y), in test mode: a
+        batch-normalised network needs the moving averages ``stats``."""
+        if self.batch_norm and not stats:
+            raise ValueError("evaluating a batch-normalised network needs its moving averages")
+        S, _ = self.scores(params, X, stats)
         loss = cross_entropy(S, y)
         return {"loss": loss, "cost": loss + lam * self.penalty(params), "acc": accuracy(S, y)}
 
     def cost(self, params: dict[str, np.ndarray], X: np.ndarray, y: np.ndarray, lam: float):
-        return self.evaluate(params, X, y, lam)["cost"]
+        """The cost J of one mini-batch in training mode (batch statistics), as minimised."""
+        S, _ = self.scores(params, X)
+        return cross_entropy(S, y) + lam * self.penalty(params)
+
+    # ------------------------------------------------------------------ backward
 
     def backward(
         self,
         params: dict[str, np.ndarray],
-        cache: list,
+        cache: dict,
         P: np.ndarray,
         y: np.ndarray,
         lam: float,
     ) -> dict[str, np.ndarray]:
-        """Gradients of the cost (mean cross-entropy + lambda sum ||W||^2) for every parameter.
+        """Gradients of the cost (mean cross-entropy + lambda sum ||W||^2), eqs. 21-30.
 
-        G = P - Y; dW_l = G^T X^(l-1) / n + 2 lambda W_l; db_l = sum_rows(G) / n;
-        G <- (G W_l) * Ind(X^(l-1) > 0) going down.
+        G = (P - Y) / n; dW_l = G^T X^(l-1) + 2 lambda W_l; db_l = sum_rows(G); going down,
+        G <- (G W_l) * Ind(X^(l-1) > 0), then for a normalised layer dgamma, dbeta (eq. 25),
+        G <- G * gamma (eq. 26) and ``batchnorm_backward`` (eq. 27).  G carries the 1/n of
+        the mean, so eq. 25's and eq. 28's 1/n are already in it.
         """
         n = len(y)
         G = P.copy()
         G[np.arange(n), y] -= 1
         G /= n
         grads = {}
+        inputs = cache["inputs"]
         for l in range(self.k, 0, -1):
             W = params[f"W{l}"]
-            H = cache[l - 1]
+            H = inputs[l - 1]
             grads[f"W{l}"] = G.T @ H
             if lam:
                 grads[f"W{l}"] += (2 * lam) * W
-            grads[f"b{l}"] = G.sum(axis=0)
-            if l > 1:
-                G = G @ W
-                G *= H > 0
+            if not self.normalised(l):
+                grads[f"b{l}"] = G.sum(axis=0)
+            if l == 1:
+                break
+            G = G @ W
+            G *= H > 0
+            if self.normalised(l - 1):
+                S, S_hat, mu, v = cache["bn"][l - 1]
+                grads[f"gamma{l - 1}"] = (G * S_hat).sum(axis=0)
+                grads[f"beta{l - 1}"] = G.sum(axis=0)
+                G *= params[f"gamma{l - 1}"]
+                G = batchnorm_backward(G, S, mu, v, self.bn_eps)
         return grads
 
     def gradients(
-        self, params: dict[str, np.ndarray], X: np.ndarray, y: np.ndarray, lam: float
+        self,
+        params: dict[str, np.ndarray],
+        X: np.ndarray,
+        y: np.ndarray,
+        lam: float,
+        stats: dict | None = None,
     ) -> dict[str, np.ndarray]:
-        """Forward then backward on one batch."""
+        """Forward (training mode) then backward on one batch.  A batch-normalised network
+        then updates the moving averages in ``stats`` with this batch's mu, v (eqs. 38-39)."""
         P, cache = self.forward(params, X)
+        if self.batch_norm and stats is not None:
+            a = self.bn_alpha
+            for l, (_, _, mu, v) in cache["bn"].items():
+                stats[f"mu{l}"] *= a
+                stats[f"mu{l}"] += (1 - a) * mu
+                stats[f"v{l}"] *= a
+                stats[f"v{l}"] += (1 - a) * v
         return self.backward(params, cache, P, y, lam)
+
+    def init_stats(self, params: dict[str, np.ndarray], X: np.ndarray) -> dict[str, np.ndarray]:
+        """Moving averages initialised to the mu, v of the mini-batch X (the first one of
+        training); empty for a network without batch normalisation."""
+        if not self.batch_norm:
+            return {}
+        _, cache = self.scores(params, X)
+        stats = {}
+        for l, (_, _, mu, v) in cache["bn"].items():
+            stats[f"mu{l}"], stats[f"v{l}"] = mu.copy(), v.copy()
+        return stats
+
+
+def batchnorm_backward(
+    G: np.ndarray, S: np.ndarray, mu: np.ndarray, v: np.ndarray, eps: float
+) -> np.ndarray:
+    """BatchNormBackPass, eqs. 31-37, samples as rows: from dJ/dS_hat to dJ/dS."""
+    n = len(G)
+    sigma1 = (v + eps) ** -0.5  # eq. 31
+    sigma2 = (v + eps) ** -1.5  # eq. 32
+    G1 = G * sigma1  # eq. 33
+    G2 = G * sigma2  # eq. 34
+    D = S - mu  # eq. 35
+    c = (G2 * D).sum(axis=0)  # eq. 36
+    return G1 - G1.sum(axis=0) / n - D * (c / n)  # eq. 37

@@ -77,3 +77,22 @@ def search_scores(table: pd.DataFrame, parameter: str, scale: str, score: str, t
     ax.set_title(title)
     fig.savefig(path, dpi=110)
     plt.close(fig)
+
+
+def compare_curves(histories: dict[str, pd.DataFrame], title: str, path) -> None:
+    """Loss (training solid, validation dashed) and validation accuracy of several runs."""
+    fig, (ax_loss, ax_acc) = plt.subplots(1, 2, figsize=(12, 4), constrained_layout=True)
+    for i, (name, h) in enumerate(histories.items()):
+        color = f"C{i}"
+        ax_loss.plot(h["update"], h["train_loss"], color=color, label=f"{name} (training)")
+        ax_loss.plot(h["update"], h["val_loss"], color=color, linestyle="--", label=f"{name} (val)")
+        ax_acc.plot(h["update"], h["val_acc"], color=color, label=name)
+    ax_loss.set_title(TITLES["loss"])
+    ax_acc.set_title("validation accuracy")
+    for ax in (ax_loss, ax_acc):
+        ax.set_xlabel("update")
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=8)
+    fig.suptitle(title)
+    fig.savefig(path, dpi=110)
+    plt.close(fig)

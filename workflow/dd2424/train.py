@@ -1,7 +1,9 @@
 """Mini-batch gradient descent with an evaluation history.
 
-The loop is generic over the model: it needs ``gradients(params, X, y, lam)`` and
-``evaluate(params, X, y, lam) -> {"loss", "cost", "acc"}`` (see ``nn.Network``).
+The loop is generic over the model: it needs ``init_stats(params, X_batch)`` (the model's
+non-trained state, e.g. batch-norm moving averages, initialised from the first mini-batch),
+``gradients(params, X, y, lam, stats)`` (which may update ``stats``) and
+``evaluate(params, X, y, lam, stats) -> {"loss", "cost", "acc"}`` (see ``nn.Network``).
 """
 
 from __future__ import annotations
@@ -55,8 +57,8 @@ def minibatch_gd(
     cfg: TrainConfig,
     schedule: Callable[[int], float],
     rng: np.random.Generator,
-) -> list[dict]:
-    """Train ``params`` in place for ``cfg.n_updates`` steps; return the history.
+) -> tuple[list[dict], dict]:
+    """Train ``params`` in place for ``cfg.n_updates`` steps; return (history, stats).
 
     The history has one row at t = 0, one every ``eval_every`` updates and one at the end:
     update step t, epoch (fractional), the schedule's eta_t at that step, and train/val
@@ -70,7 +72,7 @@ def minibatch_gd(
     def record(t: int) -> None:
         row = {"update": t, "epoch": t / per_epoch, "eta": schedule(t)}
         for part, (Xp, yp) in (("train", train), ("val", val)):
-            for key, value in model.evaluate(params, Xp, yp, cfg.lam).items():
+            for key, value in model.evaluate(params, Xp, yp, cfg.lam, stats).items():
                 row[f"{part}_{key}"] = value
         history.append(row)
         log.info(
@@ -87,15 +89,18 @@ def minibatch_gd(
         if not np.isfinite(row["train_cost"]):
             log.warning("training cost is not finite at update %d: the step size is too large", t)
 
-    record(0)
     batches = batch_order(len(X), cfg.n_batch, cfg.shuffle, rng)
+    idx = next(batches)
+    stats = model.init_stats(params, X[idx])
+    record(0)
     for t in range(cfg.n_updates):
-        idx = next(batches)
-        grads = model.gradients(params, X[idx], y[idx], cfg.lam)
+        if t:
+            idx = next(batches)
+        grads = model.gradients(params, X[idx], y[idx], cfg.lam, stats)
         eta = schedule(t)
         for name, g in grads.items():
             params[name] -= eta * g
         done = t + 1
         if done % cfg.eval_every == 0 or done == cfg.n_updates:
             record(done)
-    return history
+    return history, stats

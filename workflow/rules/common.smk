@@ -28,6 +28,10 @@ wildcard_constraints:
     search="[A-Za-z0-9_]+",
     stage="coarse|fine",
     trial="[0-9]+",
+    table="|".join(
+        ["test_accuracy", *(t for lab in LABS for t in config[lab].get("tables", {}))]
+    ),
+    comparison="[A-Za-z0-9_.=-]+",
 
 
 def lib(*modules):
@@ -113,8 +117,27 @@ def checked_search(lab, search):
     }
 
 
+def comparisons(lab):
+    return config[lab].get("comparisons", {})
+
+
+def tables(lab):
+    return config[lab].get("tables", {})
+
+
+def check_run_lists(lab):
+    for kind, groups in (("comparisons", comparisons(lab)), ("tables", tables(lab))):
+        for name, runs in groups.items():
+            unknown = sorted(set(runs) - set(config[lab]["runs"]))
+            if unknown:
+                raise WorkflowError(
+                    f"config {lab}.{kind}.{name} names unknown runs {unknown}"
+                )
+
+
 for _lab in LABS:
     split_config(config[_lab]["split"])
+    check_run_lists(_lab)
 
 SEARCH_SETTINGS = {
     lab: {search: checked_search(lab, search) for search in searches(lab)}
@@ -180,14 +203,37 @@ def gradcheck_gate(wildcards):
 # ---- targets
 
 
-def lab_results(wildcards):
-    """Metrics files that make up a lab's test-accuracy table: runs, then search finals."""
+def table_entries(wildcards):
+    """(row name, metrics file, benchmark file) of a lab's table: every run and search final
+    for ``test_accuracy``, else the runs the table lists in config."""
     lab = wildcards.lab
-    runs = [f"results/{lab}/runs/{run}/metrics.json" for run in all_runs(lab)]
-    finals = [
-        f"{search_dir(lab, search)}/final/metrics.json" for search in searches(lab)
+    if wildcards.table != "test_accuracy":
+        runs = tables(lab)[wildcards.table]
+    else:
+        runs = all_runs(lab)
+    entries = [
+        (
+            run,
+            f"results/{lab}/runs/{run}/metrics.json",
+            f"benchmarks/{lab}/train/{run}.tsv",
+        )
+        for run in runs
     ]
-    return runs + finals
+    if wildcards.table == "test_accuracy":
+        entries += [
+            (
+                f"{search} search: final",
+                f"{search_dir(lab, search)}/final/metrics.json",
+                f"benchmarks/{lab}/search/{search}/final.tsv",
+            )
+            for search in searches(lab)
+        ]
+    return entries
+
+
+def comparison_histories(wildcards):
+    runs = comparisons(wildcards.lab)[wildcards.comparison]
+    return [f"results/{wildcards.lab}/runs/{run}/history.tsv" for run in runs]
 
 
 def final_figure_name(search):
@@ -205,20 +251,13 @@ def history_of(wildcards):
     raise WorkflowError(f"no run or search of {lab} is called {name!r}")
 
 
-def lab_benchmarks(wildcards):
-    lab = wildcards.lab
-    runs = [f"benchmarks/{lab}/train/{run}.tsv" for run in all_runs(lab)]
-    finals = [f"benchmarks/{lab}/search/{search}/final.tsv" for search in searches(lab)]
-    return runs + finals
-
-
-def lab_result_names(wildcards):
-    lab = wildcards.lab
-    return all_runs(lab) + [f"{search} search: final" for search in searches(lab)]
-
-
 def lab_targets(lab):
-    targets = [f"results/{lab}/test_accuracy.tsv", f"results/{lab}/test_accuracy.md"]
+    targets = []
+    for table in ["test_accuracy", *tables(lab)]:
+        targets += [f"results/{lab}/{table}.tsv", f"results/{lab}/{table}.md"]
+    targets += [
+        f"results/{lab}/figures/compare_{name}.png" for name in comparisons(lab)
+    ]
     if "gradcheck" in config[lab]:
         targets.append(f"results/{lab}/gradcheck.tsv")
     for run, settings in RUN_SETTINGS[lab].items():

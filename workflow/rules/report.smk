@@ -1,33 +1,55 @@
 # Tables and figures of the report.
 
 
-rule test_accuracy_table:
+rule results_table:
     input:
-        metrics=lab_results,
-        benchmarks=lab_benchmarks,
+        metrics=lambda wildcards: [m for _, m, _ in table_entries(wildcards)],
+        benchmarks=lambda wildcards: [b for _, _, b in table_entries(wildcards)],
     output:
         tsv=report(
-            "results/{lab}/test_accuracy.tsv",
-            caption="../report/test_accuracy.rst",
+            "results/{lab}/{table}.tsv",
+            caption="../report/results_table.rst",
             category="{lab}",
             subcategory="results",
-            labels={"table": "test accuracy (TSV)"},
+            labels={"table": "{table} (TSV)"},
         ),
         md=report(
-            "results/{lab}/test_accuracy.md",
-            caption="../report/test_accuracy.rst",
+            "results/{lab}/{table}.md",
+            caption="../report/results_table.rst",
             category="{lab}",
             subcategory="results",
-            labels={"table": "test accuracy (markdown)"},
+            labels={"table": "{table} (markdown)"},
         ),
     log:
-        "logs/{lab}/test_accuracy_table.log",
+        "logs/{lab}/results_table_{table}.log",
     conda:
         "../envs/pipeline.yaml"
     params:
-        runs=lab_result_names,
+        names=lambda wildcards: [name for name, _, _ in table_entries(wildcards)],
     script:
         "../scripts/collect.py"
+
+
+rule plot_comparison:
+    input:
+        histories=comparison_histories,
+        code=lib("plots"),
+    output:
+        figure=report(
+            "results/{lab}/figures/compare_{comparison}.png",
+            caption="../report/comparison.rst",
+            category="{lab}",
+            subcategory="comparisons",
+            labels={"figure": "{comparison}"},
+        ),
+    log:
+        "logs/{lab}/plot_comparison/{comparison}.log",
+    conda:
+        "../envs/pipeline.yaml"
+    params:
+        runs=lambda wildcards: comparisons(wildcards.lab)[wildcards.comparison],
+    script:
+        "../scripts/plot_comparison.py"
 
 
 rule plot_curves:
@@ -75,6 +97,7 @@ localrules:
     all,
     download_cifar10,
     extract_cifar10,
-    test_accuracy_table,
+    results_table,
+    plot_comparison,
     plot_curves,
     plot_templates,
