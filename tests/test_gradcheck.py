@@ -56,11 +56,16 @@ def test_relative_error_is_the_spec_formula():
     np.testing.assert_allclose(gradcheck.relative_error(ga, gn), [0.1 / 2.1, 0.0, 1.0])
 
 
-def test_compare_fails_on_either_threshold():
-    ga = {"w": np.array([1.0, 2.0])}
-    assert not gradcheck.compare("c", ga, {"w": np.array([1.0, 2.001])}, 1e-6, 1.0)[0].passed
-    assert not gradcheck.compare("c", ga, {"w": np.array([1.0, 2.001])}, 1.0, 1e-6)[0].passed
-    assert gradcheck.compare("c", ga, {"w": np.array([1.0, 2.001])}, 1e-2, 1e-3)[0].passed
+def test_compare_tolerance_is_absolute_plus_relative():
+    ga = {"w": np.array([1.0, 2.0, 1e-9])}
+    # 2.001 vs 2.0: relative error 2.5e-4
+    row = gradcheck.compare("c", ga, {"w": np.array([1.0, 2.001, 1e-9])}, 1e-6, 1e-4)[0]
+    assert not row.passed and row.worst_vs_tolerance == pytest.approx(1e-3 / (1e-6 + 4.001e-4))
+    assert gradcheck.compare("c", ga, {"w": np.array([1.0, 2.001, 1e-9])}, 1e-6, 1e-3)[0].passed
+    # a near-zero entry: relative error 1/3 but an absolute difference at the noise level
+    row = gradcheck.compare("c", ga, {"w": np.array([1.0, 2.0, 2e-9])}, 1e-8, 1e-6)[0]
+    assert row.passed and row.max_rel_error == pytest.approx(1 / 3)
+    assert not gradcheck.compare("c", ga, {"w": np.array([1.0, 2.0, 2e-9])}, 1e-10, 1e-6)[0].passed
 
 
 def test_sample_entries_distinct_and_bounded(rng):

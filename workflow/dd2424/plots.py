@@ -96,3 +96,15 @@ def compare_curves(histories: dict[str, pd.DataFrame], title: str, path) -> None
     fig.suptitle(title)
     fig.savefig(path, dpi=110)
     plt.close(fig)
+
+
+def smooth_loss(record: pd.DataFrame, path) -> None:
+    """Smooth loss (0.999/0.001 moving average of the per-sequence loss) against the update."""
+    fig, ax = plt.subplots(figsize=(8, 4), constrained_layout=True)
+    ax.plot(record["update"], record["smooth_loss"])
+    ax.set_xlabel("update")
+    ax.set_ylabel("smooth loss (sum over a sequence)")
+    ax.set_title("char-RNN training")
+    ax.grid(alpha=0.3)
+    fig.savefig(path, dpi=110)
+    plt.close(fig)

@@ -305,8 +305,9 @@ class Trainer:
     ``grad`` and ``mem_flat``; ``e`` is the book position, ``hprev`` the hidden state carried
     to the next update, ``update`` the number of updates done, ``epoch`` the number of completed
     epochs, ``best_*`` the parameters (as used in the forward pass, i.e. after ``best_update``
-    updates) with the lowest smooth loss and the h0 of that pass, and ``rng`` the generator
-    used for initialisation and sampling (the one passed in, not a copy).
+    updates) with the lowest smooth loss and the h0 and first input of that pass, ``rng`` the
+    generator used for initialisation and sampling (the one passed in, not a copy), and
+    ``extra`` any JSON-able data the caller wants saved and restored with the state.
     """
 
     def __init__(
@@ -349,6 +350,8 @@ class Trainer:
         self.smooth_loss: float | None = None
         self.best_smooth_loss: float | None = None
         self.best_update = 0
+        self.best_x0 = 0
+        self.extra: dict[str, Any] = {}
 
     @property
     def n_params(self) -> int:
@@ -370,6 +373,7 @@ class Trainer:
             self.best_update = self.update
             self.best_theta[:] = self.theta
             self.best_hprev[:] = h0
+            self.best_x0 = int(x[0])
         backward(self.params, cache, out=self.grads)
         np.clip(self.grad, -cfg.clip, cfg.clip, out=self.grad)
         adagrad_(self.theta, self.grad, self.mem_flat, cfg.eta, cfg.eps, self._tmp)
@@ -389,7 +393,9 @@ class Trainer:
             "smooth_loss": self.smooth_loss,
             "best_smooth_loss": self.best_smooth_loss,
             "best_update": self.best_update,
+            "best_x0": self.best_x0,
             "rng_state": _jsonable(self.rng.bit_generator.state),
+            "extra": self.extra,
         }
 
     def save(self, path: str | Path) -> None:
@@ -426,6 +432,8 @@ class Trainer:
         self.best_hprev[:] = arrays["best_hprev"]
         for key in ("e", "update", "epoch", "smooth_loss", "best_smooth_loss", "best_update"):
             setattr(self, key, meta[key])
+        self.best_x0 = meta["best_x0"]
+        self.extra = meta["extra"]
         self.rng = _restore_rng(meta["rng_state"])
         return self
 

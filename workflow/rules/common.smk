@@ -15,9 +15,11 @@ min_version("9.0")
 validate(config, "../schemas/config.schema.yaml")
 
 DATA_SOURCE = config["data"]["source"]
-LABS = sorted(key for key in config if re.fullmatch(r"lab\d", key))
+# labs 1-3 share the network, runs and searches; lab 4 (the RNN) has its own rules
+LABS = sorted(key for key in config if re.fullmatch(r"lab[1-3]", key))
+CORPUS = config["lab4"]["corpus"]
 PACKAGE_DIR = Path(workflow.basedir) / "workflow" / "dd2424"
-TRAIN_AND_TEST_BATCHES = [*TRAIN_BATCHES, TEST_BATCH]
+CIFAR_FILES = [*TRAIN_BATCHES, TEST_BATCH, "batches.meta"]
 
 
 wildcard_constraints:
@@ -175,6 +177,11 @@ def final_split(wildcards):
 # ---- data paths
 
 
+def corpus_file():
+    name = "synthetic" if CORPUS["source"] == "synthetic" else CORPUS["name"]
+    return f"data/text/{name}.txt"
+
+
 def batches_dir():
     return Path("data") / DATA_SOURCE / BATCH_DIR
 
@@ -215,7 +222,7 @@ def table_entries(wildcards):
         (
             run,
             f"results/{lab}/runs/{run}/metrics.json",
-            f"benchmarks/{lab}/train/{run}.tsv",
+            f"benchmarks/jobs/{lab}/train/{run}.tsv",
         )
         for run in runs
     ]
@@ -224,7 +231,7 @@ def table_entries(wildcards):
             (
                 f"{search} search: final",
                 f"{search_dir(lab, search)}/final/metrics.json",
-                f"benchmarks/{lab}/search/{search}/final.tsv",
+                f"benchmarks/jobs/{lab}/search/{search}/final.tsv",
             )
             for search in searches(lab)
         ]
@@ -271,5 +278,13 @@ def lab_targets(lab):
     return targets
 
 
+LAB4_TARGETS = [
+    "results/lab4/gradcheck.tsv",
+    "results/lab4/samples.md",
+    "results/lab4/metrics.json",
+    "results/lab4/figures/smooth_loss.png",
+]
+
+
 def all_targets():
-    return [target for lab in LABS for target in lab_targets(lab)]
+    return [target for lab in LABS for target in lab_targets(lab)] + LAB4_TARGETS

@@ -1,7 +1,5 @@
 # Data: fetch (or synthesise) CIFAR-10 in its python format, then preprocess the splits.
 
-CIFAR_FILES = [*TRAIN_AND_TEST_BATCHES, "batches.meta"]
-
 
 rule download_cifar10:
     output:
@@ -15,6 +13,7 @@ rule download_cifar10:
         checksum=config["data"]["cifar10"]["checksum"],
         local_copy=config["data"]["cifar10"]["local_copy"],
         retries=config["data"]["cifar10"]["retries"],
+        config_key="data.cifar10.local_copy",
     script:
         "../scripts/download.py"
 

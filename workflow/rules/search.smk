@@ -48,7 +48,7 @@ rule search_trial:
     log:
         "logs/{lab}/search/{search}/{stage}/{trial}.log",
     benchmark:
-        "benchmarks/{lab}/search/{search}/{stage}/{trial}.tsv"
+        "benchmarks/jobs/{lab}/search/{search}/{stage}/{trial}.tsv"
     conda:
         "../envs/pipeline.yaml"
     threads: 1
@@ -114,7 +114,7 @@ rule search_final:
     log:
         "logs/{lab}/search/{search}/final.log",
     benchmark:
-        "benchmarks/{lab}/search/{search}/final.tsv"
+        "benchmarks/jobs/{lab}/search/{search}/final.tsv"
     conda:
         "../envs/pipeline.yaml"
     threads: 1

@@ -13,7 +13,7 @@ rule train:
     log:
         "logs/{lab}/train/{run}.log",
     benchmark:
-        "benchmarks/{lab}/train/{run}.tsv"
+        "benchmarks/jobs/{lab}/train/{run}.tsv"
     conda:
         "../envs/pipeline.yaml"
     threads: 1

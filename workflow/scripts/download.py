@@ -1,4 +1,4 @@
-"""Rule download_cifar10: a verified copy of the CIFAR-10 archive (download or local copy)."""
+"""Rules download_cifar10, download_corpus: a verified copy of a file (download or local copy)."""
 
 import logging
 
@@ -10,15 +10,15 @@ url = snakemake.params.url
 try:
     fetch(
         url,
-        snakemake.output.archive,
+        snakemake.output[0],
         snakemake.params.checksum,
         local_copy=snakemake.params.local_copy or None,
         retries=snakemake.params.retries,
         hint=(
-            f"Without internet: download {url} elsewhere and set data.cifar10.local_copy to "
-            "its path in a YAML file passed with --configfile (see config/README.md)."
+            f"Without internet: download {url} elsewhere and set {snakemake.params.config_key} "
+            "to its path in a YAML file passed with --configfile (see config/README.md)."
         ),
     )
 except FetchError as err:
     logging.error("%s", err)
-    raise SystemExit(f"download_cifar10 failed: {err}") from None
+    raise SystemExit(f"{snakemake.rule} failed: {err}") from None
