@@ -42,6 +42,10 @@ rule synthetic_cifar10:
         "logs/data/synthetic_cifar10.log",
     conda:
         "../envs/pipeline.yaml"
+    threads: 1
+    resources:
+        mem_mb=3000,
+        runtime=20,
     params:
         settings=config["data"]["synthetic"],
     script:
@@ -58,6 +62,10 @@ rule preprocess:
         f"logs/data/{DATA_SOURCE}/preprocess_{{split}}.log",
     conda:
         "../envs/pipeline.yaml"
+    threads: 1
+    resources:
+        mem_mb=4000,
+        runtime=20,
     params:
         split=lambda wildcards: split_config(wildcards.split),
     script:

@@ -17,6 +17,10 @@ rule gradcheck:
         "logs/{lab}/gradcheck.log",
     conda:
         "../envs/pipeline.yaml"
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=20,
     params:
         spec=lambda wildcards: config[wildcards.lab]["gradcheck"],
     script:

@@ -49,6 +49,10 @@ rule rnn_gradcheck:
         "logs/lab4/gradcheck.log",
     conda:
         "../envs/pipeline.yaml"
+    threads: 1
+    resources:
+        mem_mb=500,
+        runtime=10,
     params:
         spec=config["lab4"]["gradcheck"],
     script:
@@ -81,6 +85,9 @@ rule rnn_train:
     conda:
         "../envs/pipeline.yaml"
     threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=360,
     params:
         settings=config["lab4"]["train"],
         # not an output: Snakemake must not delete it when a job is killed
@@ -111,4 +118,5 @@ rule plot_smooth_loss:
 
 localrules:
     download_corpus,
+    synthetic_corpus,
     plot_smooth_loss,

@@ -97,6 +97,7 @@ localrules:
     all,
     download_cifar10,
     extract_cifar10,
+    synthetic_cifar10,
     results_table,
     plot_comparison,
     plot_curves,

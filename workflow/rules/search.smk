@@ -52,6 +52,9 @@ rule search_trial:
     conda:
         "../envs/pipeline.yaml"
     threads: 1
+    resources:
+        mem_mb=3000,
+        runtime=120,
     params:
         settings=lambda wildcards: search_settings(wildcards.lab, wildcards.search),
         parameter=lambda wildcards: searches(wildcards.lab)[wildcards.search][
@@ -118,6 +121,9 @@ rule search_final:
     conda:
         "../envs/pipeline.yaml"
     threads: 1
+    resources:
+        mem_mb=3000,
+        runtime=120,
     params:
         settings=lambda wildcards: search_settings(
             wildcards.lab, wildcards.search, final=True

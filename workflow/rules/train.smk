@@ -17,6 +17,9 @@ rule train:
     conda:
         "../envs/pipeline.yaml"
     threads: 1
+    resources:
+        mem_mb=3000,
+        runtime=120,
     params:
         settings=lambda wildcards: RUN_SETTINGS[wildcards.lab][wildcards.run],
     script:
