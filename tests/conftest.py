@@ -1,4 +1,5 @@
 import os
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -36,3 +37,10 @@ def snakemake(*args: str, cwd: Path, timeout: float = 600) -> subprocess.Complet
         text=True,
         timeout=timeout,
     )
+
+
+def closed_port() -> int:
+    """A loopback port nothing listens on (connections to it are refused at once)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]

@@ -2,10 +2,10 @@
 
 import hashlib
 import http.server
-import socket
 import threading
 
 import pytest
+from conftest import closed_port
 
 from dd2424 import fetch
 
@@ -58,12 +58,6 @@ def test_missing_local_copy_is_a_clear_error(tmp_path):
     with pytest.raises(fetch.FetchError, match="local copy .* does not exist"):
         fetch.fetch("https://example.invalid/x", tmp_path / "a", md5(b""), local_copy="/nope.tgz")
     assert leftovers(tmp_path) == []
-
-
-def closed_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def test_unreachable_server_fails_after_retries_with_a_hint(tmp_path, caplog):

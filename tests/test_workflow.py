@@ -2,12 +2,11 @@
 
 import hashlib
 import json
-import socket
 
 import pandas as pd
 import pytest
 import yaml
-from conftest import ROOT, snakemake
+from conftest import ROOT, closed_port, snakemake
 
 from dd2424 import data, io
 
@@ -297,10 +296,8 @@ def test_wrong_checksum_fails_and_leaves_nothing(tmp_path, synthetic_archive):
 
 
 def test_offline_download_fails_with_one_clear_message(tmp_path):
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    config = write_config(tmp_path, cifar_overrides(url=f"http://127.0.0.1:{port}/cifar.tar.gz"))
+    url = f"http://127.0.0.1:{closed_port()}/cifar.tar.gz"
+    config = write_config(tmp_path, cifar_overrides(url=url))
     result = snakemake(CIFAR_TARGET, "--cores", "1", "--configfile", config, cwd=tmp_path)
     output = result.stdout + result.stderr
     assert result.returncode != 0
@@ -322,12 +319,8 @@ def test_corpus_local_copy_is_verified_and_offline_download_names_the_key(tmp_pa
     assert (tmp_path / target).read_text() == text
 
     (tmp_path / target).unlink()
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    config = write_config(
-        tmp_path, {"lab4": {"corpus": {"url": f"http://127.0.0.1:{port}/x.txt", "retries": 0}}}
-    )
+    url = f"http://127.0.0.1:{closed_port()}/x.txt"
+    config = write_config(tmp_path, {"lab4": {"corpus": {"url": url, "retries": 0}}})
     result = snakemake(target, "--cores", "1", "--configfile", config, cwd=tmp_path)
     output = result.stdout + result.stderr
     assert result.returncode != 0 and "lab4.corpus.local_copy" in output

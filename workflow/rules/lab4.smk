@@ -56,7 +56,7 @@ rule rnn_gradcheck:
     params:
         spec=config["lab4"]["gradcheck"],
     script:
-        "../scripts/rnn_gradcheck.py"
+        "../scripts/gradcheck.py"
 
 
 rule rnn_train:

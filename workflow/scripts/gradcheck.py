@@ -1,18 +1,28 @@
-"""Rule gradcheck: analytic vs numerical gradients; writes the table, fails if a check fails."""
+"""Rules gradcheck (labs 1-3) and rnn_gradcheck (lab 4): analytic vs numerical gradients;
+writes the table, or fails with the failing rows so that training never starts."""
 
 import logging
 
 import pandas as pd
 
-from dd2424.experiments import gradient_checks
-from dd2424.io import load_arrays, setup_logging
+from dd2424.io import setup_logging
 
 setup_logging(snakemake.log[0])
-table = pd.DataFrame(gradient_checks(snakemake.params.spec, load_arrays(snakemake.input.split)))
+if "text" in snakemake.input.keys():
+    from dd2424.rnn_runs import gradient_check
+    from dd2424.text import read_text
+
+    rows = gradient_check(snakemake.params.spec, read_text(snakemake.input.text))
+else:
+    from dd2424.experiments import gradient_checks
+    from dd2424.io import load_arrays
+
+    rows = gradient_checks(snakemake.params.spec, load_arrays(snakemake.input.split))
+table = pd.DataFrame(rows)
 failed = table[~table["passed"]]
 if len(failed):
     message = (
-        f"gradient check FAILED for {len(failed)} parameter(s) of {snakemake.wildcards.lab}:\n"
+        f"{snakemake.rule} FAILED for {len(failed)} parameter(s):\n"
         + failed.to_string(index=False)
         + f"\n(see {snakemake.log[0]}); fix the analytic gradients before training."
     )
