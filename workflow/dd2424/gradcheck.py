@@ -7,10 +7,13 @@ g ~ (J(theta + h) - J(theta - h)) / (2h).  Work in float64.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass
 
 import numpy as np
+
+log = logging.getLogger(__name__)
 
 #: the "eps" of the spec's relative error |ga - gn| / max(eps, |ga| + |gn|)
 REL_EPS = 1e-12
@@ -84,7 +87,7 @@ def compare(
     anything: the centred difference carries rounding noise of ~eps_machine * J / h, which
     makes the relative error of a near-zero entry meaningless.  ``worst_vs_tolerance`` is
     the largest ratio of the two sides (<= 1 passes).  Entries left NaN in ``numeric`` (not
-    sampled) are skipped."""
+    sampled) are skipped.  Each row is also logged."""
     rows = []
     for name, gn in numeric.items():
         ga = np.asarray(analytic[name], dtype=np.float64)
@@ -105,6 +108,15 @@ def compare(
                 worst_vs_tolerance=float(worst.max(initial=0.0)),
                 passed=bool(worst.max(initial=0.0) <= 1.0),
             )
+        )
+        row = rows[-1]
+        log.info(
+            "%s %s: max abs diff %.2e, max rel error %.2e -> %s",
+            check,
+            name,
+            row.max_abs_diff,
+            row.max_rel_error,
+            "pass" if row.passed else "FAIL",
         )
     return rows
 
