@@ -154,10 +154,13 @@ class Network:
             S = H @ params[f"W{l}"].T
             if self.normalised(l):
                 if stats is None:
-                    mu, v = S.mean(axis=0), S.var(axis=0)  # eqs. 13-14 (divide by n)
+                    mu = S.mean(axis=0)  # eq. 13
+                    S_hat = S - mu  # centred once, for v and then S_hat (S.var centres again)
+                    v = np.square(S_hat).mean(axis=0)  # eq. 14 (divide by n), = S.var(axis=0)
+                    S_hat /= np.sqrt(v + self.bn_eps)  # eq. 11
                 else:
                     mu, v = stats[f"mu{l}"], stats[f"v{l}"]
-                S_hat = (S - mu) / np.sqrt(v + self.bn_eps)  # eq. 11
+                    S_hat = (S - mu) / np.sqrt(v + self.bn_eps)  # eq. 11
                 bn[l] = (S, S_hat, mu, v)
                 H = S_hat * params[f"gamma{l}"]  # eq. 16
                 H += params[f"beta{l}"]
