@@ -1,0 +1,60 @@
+"""benchmarks/run.py runs end to end on the tiny size and reports every case (no timing is
+asserted: the numbers of a smoke run on a shared machine mean nothing)."""
+
+import math
+import subprocess
+import sys
+
+import pandas as pd
+from conftest import ROOT
+
+# (comparison, end of the case name, dtype) of every row the table must have
+EXPECTED = [
+    ("mlp", ": project", "float32"),
+    ("mlp", ": project", "float64"),
+    ("mlp", ": BLAS floor", "float32"),
+    ("mlp", ": BLAS floor", "float64"),
+    ("mlp", ": project + its 2 full evaluations", "float32"),
+    ("mlp", ": PyTorch", "float32"),
+    ("bn", ": project", "float32"),
+    ("bn", ": BLAS floor", "float32"),
+    ("bn", ": PyTorch", "float32"),
+    ("rnn", ": project", "float32"),
+    ("rnn", ": project", "float64"),
+    ("rnn", ": one-hot reference", "float32"),
+    ("rnn", ": one-hot reference", "float64"),
+    ("rnn", ": PyTorch loop", "float32"),
+    ("rnn", ": PyTorch nn.RNN", "float32"),
+    ("memory", "preprocess 5 batches (45k/5k split + test)", "float32"),
+    ("memory", "train 1 epoch 3072+50+10 (load + run)", "float32"),
+]
+
+
+def test_benchmark_runs_on_tiny_size(tmp_path):
+    out = tmp_path / "results.tsv"
+    cmd = [sys.executable, str(ROOT / "benchmarks" / "run.py"), "--size", "tiny"]
+    cmd += ["--threads", "1", "--out", str(out)]
+    result = subprocess.run(cmd, cwd=tmp_path, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stdout + result.stderr
+    for heading in ("# machine", "# results", "# targets"):
+        assert heading in result.stdout
+    for key in ("cpu:", "numpy:", "blas:", "threads_mlp@1:"):
+        assert key in result.stdout
+
+    table = pd.read_csv(out, sep="\t", comment="#")
+    cases = table[table.comparison != "target"]
+    for comparison, case, dtype in EXPECTED:
+        match = cases[
+            (cases.comparison == comparison)
+            & cases.case.str.endswith(case)
+            & (cases.dtype == dtype)
+        ]
+        assert len(match) == 1, (comparison, case, dtype)
+        value, note = match["median"].iloc[0], str(match["note"].iloc[0])
+        # measured, or a PyTorch peer skipped with its reason when torch is not installed
+        assert math.isfinite(value) and value > 0 or note.startswith("skipped: torch"), note
+    goals = table[table.comparison == "target"]
+    assert goals.case.str.startswith("MLP float32").sum() == 2
+    assert goals.case.str.startswith("BN").sum() == 1
+    assert goals.case.str.startswith("RNN").sum() == 3
+    assert goals.case.str.startswith("preprocessing").sum() == 1
