@@ -14,7 +14,6 @@ for stage in ("coarse", "fine"):
     for trial, path in enumerate(snakemake.input[stage]):
         m = read_json(path)
         s = m["settings"]
-        schedule = s["schedule"]
         rows.append(
             {
                 "stage": stage,
@@ -24,7 +23,7 @@ for stage in ("coarse", "fine"):
                 "final_val_acc": m["final_val_acc"],
                 "final_train_acc": m["final_train_acc"],
                 "cycles": s.get("cycles"),
-                "n_s": schedule.get("n_s", f"{schedule.get('n_s_epochs')} epochs"),
+                "schedule": m["schedule"],  # as run: n_s in steps even when set in epochs
                 "updates": m["n_updates"],
                 "n_train": m["n_train"],
                 "train_seconds": round(m["train_seconds"], 2),
