@@ -1,11 +1,9 @@
 """Rules gradcheck (labs 1-3) and rnn_gradcheck (lab 4): analytic vs numerical gradients;
 writes the table, or fails with the failing rows so that training never starts."""
 
-import logging
-
 import pandas as pd
 
-from dd2424.io import setup_logging
+from dd2424.io import exit_with, setup_logging
 
 setup_logging(snakemake.log[0])
 if "text" in snakemake.input.keys():
@@ -26,6 +24,5 @@ if len(failed):
         + failed.to_string(index=False)
         + f"\n(see {snakemake.log[0]}); fix the analytic gradients before training."
     )
-    logging.error(message)
-    raise SystemExit(message)
+    exit_with(message)
 table.to_csv(snakemake.output.table, sep="\t", index=False)
