@@ -125,10 +125,13 @@ def load_arrays(path: str | Path) -> dict[str, np.ndarray]:
         return {k: f[k] for k in f.files}
 
 
-def write_table(df: pd.DataFrame, tsv: str | Path, md: str | Path | None = None) -> None:
+def write_table(
+    df: pd.DataFrame, tsv: str | Path, md: str | Path | None = None, note: str | None = None
+) -> None:
     """A table as TSV (full precision) and optionally as markdown (4 significant digits,
-    missing values as empty cells, not ``nan``)."""
+    missing values as empty cells, not ``nan``), with ``note`` as a paragraph under it."""
     df.to_csv(tsv, sep="\t", index=False)
     if md is not None:
         cells = df.astype(object).where(df.notna(), None)
-        Path(md).write_text(cells.to_markdown(index=False, floatfmt=".4g", missingval="") + "\n")
+        text = cells.to_markdown(index=False, floatfmt=".4g", missingval="") + "\n"
+        Path(md).write_text(text + (f"\n{note}\n" if note else ""))

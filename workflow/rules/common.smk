@@ -209,7 +209,8 @@ def merged_search_settings(lab, search, final):
     settings = merge(config[lab]["defaults"], spec["settings"])
     if final:
         settings = merge(settings, spec["final"]["settings"])
-        settings["course_test_acc"] = spec["final"]["course_test_acc"]
+        for key in ("course_test_acc", "student_test_acc"):
+            settings[key] = spec["final"][key]
     # validate with a value the search will really try
     probe = set_path(
         settings, spec["parameter"], to_value(spec["coarse"]["low"], spec["scale"])
@@ -242,13 +243,14 @@ def tables(lab):
 
 
 def check_run_lists(lab):
-    for kind, groups in (("comparisons", comparisons(lab)), ("tables", tables(lab))):
-        for name, runs in groups.items():
+    lists = {"comparisons": comparisons(lab), "tables": tables(lab)}
+    lists["headline"] = {"": config[lab]["headline"]}
+    for kind, named in lists.items():
+        for name, runs in named.items():
             unknown = sorted(set(runs) - set(config[lab]["runs"]))
             if unknown:
-                raise WorkflowError(
-                    f"config {lab}.{kind}.{name} names unknown runs {unknown}"
-                )
+                key = f"{lab}.{kind}.{name}".rstrip(".")
+                raise WorkflowError(f"config {key} names unknown runs {unknown}")
 
 
 def check_gradcheck(lab):
@@ -327,14 +329,17 @@ def final_split(wildcards):
 
 def start_dir():
     """The directory Snakemake was started from, or None if unknown.  With --directory the
-    working directory is another one; the shell's PWD (when it leads there) still names the
-    start."""
-    if workflow.overwrite_workdir is None:
+    working directory is another one; the shell's PWD still names the start (checked against
+    the working directory when --directory is relative)."""
+    directory = workflow.overwrite_workdir  # --directory as given
+    if directory is None:
         return Path.cwd()
     pwd = os.environ.get("PWD")
+    if not pwd or not Path(pwd).is_dir():
+        return None
     if (
-        pwd
-        and (Path(pwd) / workflow.overwrite_workdir).resolve() == Path.cwd().resolve()
+        Path(directory).is_absolute()
+        or (Path(pwd) / directory).resolve() == Path.cwd().resolve()
     ):
         return Path(pwd)
     return None
@@ -488,5 +493,111 @@ LAB4_TARGETS = [
 ]
 
 
-def all_targets():
-    return [target for lab in LABS for target in lab_targets(lab)] + LAB4_TARGETS
+# ---- the headline: results/summary.md and the report's front page
+
+
+def cifar_data():
+    """What labs 1-3 are measured on, and whether the course's CIFAR-10 numbers apply."""
+    if DATA_SOURCE == "synthetic":
+        return {
+            "name": "synthetic",
+            "description": "synthetic images in CIFAR-10's format, generated offline",
+            "comparable": False,
+            "reference": "CIFAR-10",
+        }
+    checksum = config["data"]["cifar10"]["checksum"]
+    if checksum.lower() == OFFICIAL_CIFAR10_MD5:
+        return {
+            "name": "CIFAR-10",
+            "description": "CIFAR-10",
+            "comparable": True,
+            "reference": "CIFAR-10",
+        }
+    return {
+        "name": "other archive",
+        "description": f"a CIFAR-format archive other than the official one ({checksum})",
+        "comparable": False,
+        "reference": "CIFAR-10",
+    }
+
+
+def corpus_data():
+    """What lab 4 is measured on, and whether the course's Goblet of Fire numbers apply."""
+    if CORPUS["source"] == "synthetic":
+        return {
+            "name": "synthetic text",
+            "description": "a synthetic English-like text, generated offline",
+            "comparable": False,
+            "reference": "Goblet of Fire",
+        }
+    reference = config["lab4"]["reference"].get("corpus_checksum", "")
+    same = CORPUS["checksum"].lower() == reference.lower()
+    name = "Goblet of Fire" if same else CORPUS["name"]
+    return {
+        "name": name,
+        "description": f"the text {CORPUS['name']}",
+        "comparable": same,
+    }
+
+
+SUMMARY_LAB4 = {
+    "lab4_metrics": "results/lab4/metrics.json",
+    "lab4_gradcheck": "results/lab4/gradcheck.tsv",
+    "lab4_passage": "results/lab4/passage.txt",
+}
+
+
+def summary_inputs():
+    """Named inputs of the summary rule: each lab's test-accuracy table and gradient check,
+    lab 4's metrics, gradient check and passage."""
+    files = {}
+    for lab in LABS:
+        files[f"{lab}_table"] = f"results/{lab}/test_accuracy.tsv"
+        if "gradcheck" in config[lab]:
+            files[f"{lab}_gradcheck"] = f"results/{lab}/gradcheck.tsv"
+    return files | SUMMARY_LAB4
+
+
+def key_figures(lab):
+    """The figures and tables the front page lists for a lab (file names)."""
+    if lab == "lab4":
+        return [Path(t).name for t in LAB4_TARGETS if t.endswith((".png", ".md"))]
+    names = [f"{run}_curves.png" for run in config[lab]["headline"]]
+    names += [f"{final_figure_name(search)}_curves.png" for search in searches(lab)]
+    names += [f"compare_{name}.png" for name in comparisons(lab)]
+    names += [
+        Path(t).name for t in lab_targets(lab) if t.endswith(("search.png", ".md"))
+    ]
+    return names
+
+
+def unique_report_names():
+    """Names of result files that appear once among all targets: the report makes a link
+    for every file name, usable from the front page only when it is unique."""
+    names = [Path(t).name for t in all_targets(summary=False)]
+    return sorted(name for name in set(names) if names.count(name) == 1)
+
+
+FRONT_PAGE = "results/front_page.rst"
+
+
+def report_front_page():
+    """The landing page of `snakemake --report`: the front page the summary rule wrote in
+    this working directory (the headline table), else the static description."""
+    if Path(FRONT_PAGE).exists():
+        return str(Path(FRONT_PAGE).resolve())
+    return "workflow/report/workflow.rst"
+
+
+def targets_of(name):
+    """What the per-lab target rules (`snakemake lab2`, ..., `snakemake report`) build."""
+    if name == "lab4":
+        return LAB4_TARGETS
+    if name == "report":
+        return all_targets()
+    return lab_targets(name)
+
+
+def all_targets(summary=True):
+    targets = [target for lab in LABS for target in lab_targets(lab)] + LAB4_TARGETS
+    return targets + (["results/summary.md", FRONT_PAGE] if summary else [])

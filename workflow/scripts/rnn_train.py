@@ -1,12 +1,13 @@
 """Rule rnn_train: train (or resume) the char-RNN, then write the best model, the smooth-loss
 record, the samples, a passage from the best model and the metrics."""
 
+import logging
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from dd2424.io import save_arrays, setup_logging, write_json
+from dd2424.io import provenance, save_arrays, setup_logging, write_json
 from dd2424.rnn_runs import passage, train_resumable
 from dd2424.text import read_text
 
@@ -58,8 +59,9 @@ write_json(
         "smooth_loss_at": {str(u): losses[u] for u in (10_000, 30_000, 100_000) if u in losses},
         "initial_loss_expected": 25 * float(np.log(result.vocab.K)),
         "resumed_from_update": result.resumed_from,
-        "updates_per_s": result.updates_per_s,
         "settings": dict(settings),
-    },
+    }
+    | provenance(settings, {"text": snakemake.input.text}),
 )
+logging.info("%.0f updates/s (wall time: benchmarks/jobs/lab4/train.tsv)", result.updates_per_s)
 checkpoint.unlink(missing_ok=True)  # the run is complete: a rerun starts afresh
