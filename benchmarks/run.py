@@ -513,9 +513,14 @@ def reference_seconds(init, data, n_updates: int, dtype) -> float:
     return time.perf_counter() - started
 
 
-def walk_lists(xs, ys, n, n_updates, tau, step) -> None:
-    from dd2424.rnn import next_position
+def next_position(e: int, n: int, tau: int) -> tuple[int, bool]:
+    """Spec 0.5 (0-based): e += tau; back to 0 (an epoch is done) when the next window would
+    not fit."""
+    e += tau
+    return (0, True) if e > n - tau - 1 else (e, False)
 
+
+def walk_lists(xs, ys, n, n_updates, tau, step) -> None:
     e, hprev = 0, None
     for _ in range(n_updates):
         hprev = step(xs[e : e + tau], ys[e : e + tau], None if e == 0 else hprev)
@@ -525,13 +530,16 @@ def walk_lists(xs, ys, n, n_updates, tau, step) -> None:
 
 
 def project_seconds(data, K: int, n_updates: int, dtype: str) -> float:
-    """Seconds of ``dd2424.rnn.train`` for ``n_updates`` updates (no sampling, no logging)."""
+    """Seconds of ``dd2424.rnn_trainer.train`` for ``n_updates`` updates of the sequential walk
+    (no sampling, no logging)."""
     import numpy as np
 
-    from dd2424 import rnn
+    from dd2424.rnn_trainer import RNNConfig, Trainer, train
+    from dd2424.walks import Walk
 
-    state = rnn.Trainer(rnn.RNNConfig(dtype=dtype), K, np.random.default_rng(SEED))
-    history = rnn.train(state, data, n_updates, loss_every=10**9, sample_every=None, log_every=0)
+    walk = Walk("sequential", [(0, len(data))], 25, 1, np.random.default_rng(SEED))
+    state = Trainer(RNNConfig(dtype=dtype), K, np.random.default_rng(SEED), walk=walk)
+    history = train(state, data, n_updates, loss_every=10**9, sample_every=None, log_every=0)
     return history.seconds
 
 
@@ -589,8 +597,6 @@ def torch_rnn_seconds(torch, init, data, n_updates: int, use_module: bool) -> fl
                 p.addcdiv_(p.grad, (mp + eps).sqrt_(), value=-eta)
         return h_last.detach()
 
-    from dd2424.rnn import next_position
-
     started = time.perf_counter()
     e, hprev = 0, zeros
     for _ in range(n_updates):
@@ -603,9 +609,9 @@ def check_reference(data, K: int) -> str:
     """One update of the reference and of the project from the same parameters must agree."""
     import numpy as np
 
-    from dd2424 import rnn
+    from dd2424.rnn_trainer import RNNConfig, Trainer
 
-    state = rnn.Trainer(rnn.RNNConfig(), K, np.random.default_rng(SEED))
+    state = Trainer(RNNConfig(), K, np.random.default_rng(SEED))
     ref = OneHotRNN({k: v.copy() for k, v in state.params.items()}, np.float64)
     loss_ref, _ = ref.step(data[:25].tolist(), data[1:26].tolist(), np.zeros((100, 1)))
     loss, _ = state.step(data[:25], data[1:26], np.zeros(100))
@@ -635,7 +641,7 @@ def worker_rnn(size: dict, repeats: int, warmup: int, threads: int) -> dict:
         peers["PyTorch nn.RNN float32"] = lambda: torch_rnn_seconds(torch, init, data, n, True)
     times = time_rounds(peers, repeats, warmup)
     notes = {
-        "project": "dd2424.rnn.Trainer + train (no sampling)",
+        "project": "dd2424.rnn_trainer.Trainer + train (no sampling)",
         "one-hot": check_reference(data, K),
         "PyTorch loop": "batch 1, explicit loop, autograd, clip_grad_value_, AdaGrad by hand",
         "PyTorch nn.RNN": "batch 1, nn.RNN on one-hot input + Linear (+ its 2nd bias b_hh)",
