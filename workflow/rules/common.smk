@@ -7,6 +7,7 @@ from snakemake.utils import min_version, validate
 
 from dd2424.data import BATCH_DIR, TEST_BATCH, TRAIN_BATCHES, Split
 from dd2424.experiments import merge
+from dd2424.rnn_runs import SettingsError, check_gradcheck, check_settings, read_corpus
 from dd2424.search import set_path, to_value
 
 min_version("9.0")
@@ -44,9 +45,9 @@ def lib(*modules):
 TRAIN_CODE = lib("nn", "train", "schedules", "experiments")
 
 
-def validated(settings, where):
+def validated(settings, where, schema="../schemas/run.schema.yaml"):
     try:
-        validate(settings, "../schemas/run.schema.yaml")
+        validate(settings, schema)
     except WorkflowError as err:
         raise WorkflowError(f"config {where}: {err}")
     return settings
@@ -278,12 +279,134 @@ def lab_targets(lab):
     return targets
 
 
-LAB4_TARGETS = [
-    "results/lab4/gradcheck.tsv",
-    "results/lab4/samples.md",
-    "results/lab4/metrics.json",
-    "results/lab4/figures/smooth_loss.png",
-]
+# ---- lab 4: the character RNN; runs are lab4.runs.<run> merged over lab4.train
+
+LAB4 = config["lab4"]
+RNN_RUN_SCHEMA = "../schemas/rnn_run.schema.yaml"
+validated(LAB4["train"], "lab4.train", RNN_RUN_SCHEMA)
+
+
+def rnn_run_settings(run):
+    settings = merge(LAB4["train"], LAB4["runs"][run])
+    return validated(
+        settings, f"lab4.runs.{run} (merged with lab4.train)", RNN_RUN_SCHEMA
+    )
+
+
+RNN_RUNS = {run: rnn_run_settings(run) for run in LAB4["runs"]}
+RNN_CODE = lib("rnn", "rnn_trainer", "optim", "walks", "sampling", "rnn_runs", "text")
+
+
+def rnn_run_dir(run):
+    return f"results/lab4/runs/{run}"
+
+
+def rnn_has_validation(run):
+    return RNN_RUNS[run]["validation"]["mode"] != "none"
+
+
+def check_lab4_lists():
+    for name, runs in LAB4["comparisons"].items():
+        unknown = sorted(set(runs) - set(RNN_RUNS))
+        if unknown:
+            raise WorkflowError(
+                f"config lab4.comparisons.{name} names unknown runs {unknown}"
+            )
+        blind = [run for run in runs if not rnn_has_validation(run)]
+        if blind:
+            raise WorkflowError(
+                f"config lab4.comparisons.{name}: runs {blind} have no validation text "
+                "(validation.mode: none), so there is no validation loss to compare: give "
+                "them validation: {mode: tail} or leave them out"
+            )
+    if "sampling" in LAB4:
+        run = LAB4["sampling"]["run"]
+        if run not in RNN_RUNS:
+            raise WorkflowError(
+                f"config lab4.sampling.run: {run!r} is not a run of lab4.runs "
+                f"(have: {sorted(RNN_RUNS)})"
+            )
+        if not rnn_has_validation(run):
+            raise WorkflowError(
+                f"config lab4.sampling.run: run {run!r} has no validation text "
+                "(validation.mode: none), which the sampling comparison measures on: name "
+                "a run with validation.mode tail or chunk"
+            )
+
+
+def known_corpus_length():
+    """(characters, where they come from) of the corpus when they are known before any job
+    runs (synthetic text: from config; a corpus file or local copy that exists: read), else
+    None."""
+    if CORPUS["source"] == "synthetic":
+        return CORPUS["synthetic"]["n_chars"], "lab4.corpus.synthetic.n_chars"
+    for path in (corpus_file(), CORPUS["local_copy"]):
+        if path and Path(path).is_file():
+            try:
+                return len(read_corpus(path)), f"corpus {path}"
+            except SettingsError as err:
+                raise WorkflowError(str(err))
+    return None
+
+
+def check_lab4_lengths(n, source):
+    """Settings the text is too short for fail here, before any job starts, naming the key."""
+    try:
+        check_gradcheck(n, LAB4["gradcheck"])
+        for run, settings in RNN_RUNS.items():
+            check_settings(n, settings, f"lab4.runs.{run}")
+    except SettingsError as err:
+        raise WorkflowError(
+            f"config {err} ({source}; a run's settings are lab4.train merged with "
+            "lab4.runs.<run>)"
+        )
+
+
+check_lab4_lists()
+_corpus_length = known_corpus_length()
+if _corpus_length is not None:
+    check_lab4_lengths(*_corpus_length)
+
+
+def rnn_comparison_inputs(kind):
+    """Per-run inputs of a lab-4 comparison: ``metrics``, ``curves`` (validation records),
+    ``timing`` (the wall-clock records) or ``benchmarks`` (the jobs' benchmark files).
+    """
+
+    def inputs(wildcards):
+        runs = LAB4["comparisons"][wildcards.comparison]
+        return {
+            "metrics": [f"{rnn_run_dir(r)}/metrics.json" for r in runs],
+            "curves": [f"{rnn_run_dir(r)}/validation.tsv" for r in runs],
+            "timing": [f"benchmarks/timing/lab4/runs/{r}.tsv" for r in runs],
+            "benchmarks": [f"benchmarks/jobs/lab4/train/{r}.tsv" for r in runs],
+        }[kind]
+
+    return inputs
+
+
+def lab4_targets():
+    targets = ["results/lab4/gradcheck.tsv"]
+    for run in RNN_RUNS:
+        base = rnn_run_dir(run)
+        targets += [
+            f"{base}/metrics.json",
+            f"{base}/training_samples.md",
+            f"{base}/samples.md",
+        ]
+        targets.append(f"results/lab4/figures/{run}_smooth_loss.png")
+    for name in LAB4["comparisons"]:
+        targets += [f"results/lab4/comparison_{name}.{ext}" for ext in ("tsv", "md")]
+        targets.append(f"results/lab4/figures/comparison_{name}.png")
+        timing = f"benchmarks/timing/lab4/comparison_{name}"
+        targets += [f"{timing}.tsv", f"{timing}.md", f"{timing}_seconds.png"]
+    if "sampling" in LAB4:
+        targets += ["results/lab4/sampling.tsv", "results/lab4/sampling.md"]
+        targets.append("results/lab4/figures/sampling.png")
+    return targets
+
+
+LAB4_TARGETS = lab4_targets()
 
 
 def all_targets():
