@@ -119,6 +119,7 @@ def test_default_config_dry_run_shows_the_full_dag(tmp_path):
         "plot_templates": 4,
         "plot_comparison": 5,
         "results_table": 4,  # test accuracy of each lab + lab 3's sensitivity table
+        "timing_table": 3,  # one per lab 1-3 (lab 4's are rnn_compare_timing)
         "download_corpus": 1,
         "rnn_gradcheck": 1,
         "rnn_train": 8,  # the course's run + 7 runs of the bonus comparison
@@ -128,7 +129,7 @@ def test_default_config_dry_run_shows_the_full_dag(tmp_path):
         "rnn_compare_timing": 1,
         "rnn_sampling": 1,
         "all": 1,
-        "total": 125,
+        "total": 128,
     }
 
 

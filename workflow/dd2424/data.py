@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import pickle
 import tarfile
+import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -33,32 +34,105 @@ LABEL_NAMES = (
 TRAIN_BATCHES = tuple(f"data_batch_{i}" for i in range(1, 6))
 TEST_BATCH = "test_batch"
 BATCH_DIR = "cifar-10-batches-py"
+#: the files of ``cifar-10-batches-py`` the pipeline uses
+CIFAR_FILES = (*TRAIN_BATCHES, TEST_BATCH, "batches.meta")
+
+
+class UnsafePickle(ValueError):
+    """A pickle asked for something a CIFAR-10 file never contains (it could run code)."""
+
+
+def _latin1_encode(text, encoding="utf-8"):
+    """``_codecs.encode`` as protocol-2 pickles of ``bytes`` use it (``encode(str, 'latin1')``),
+    and nothing else."""
+    if not isinstance(text, str) or encoding not in ("latin1", "latin-1"):
+        raise UnsafePickle(f"_codecs.encode called with {type(text).__name__}, {encoding!r}")
+    return text.encode("latin1")
+
+
+class _CifarUnpickler(pickle.Unpickler):
+    """An unpickler that builds only what the CIFAR-10 python files hold: dicts, lists, ints,
+    bytes and one uint8 NumPy array.  Builtin containers and scalars need no global; the array
+    needs exactly these three (``ndarray.__reduce__``), under NumPy 1's or NumPy 2's module
+    name, and a protocol-2 pickle written by Python 3 stores ``bytes`` through
+    ``_codecs.encode``.  Anything else (``os.system``, ``builtins.eval``, ...) is refused
+    before it is called, so no code from the file runs."""
+
+    ALLOWED = {
+        ("numpy.core.multiarray", "_reconstruct"): ("numpy._core.multiarray", "_reconstruct"),
+        ("numpy._core.multiarray", "_reconstruct"): ("numpy._core.multiarray", "_reconstruct"),
+        ("numpy", "ndarray"): ("numpy", "ndarray"),
+        ("numpy", "dtype"): ("numpy", "dtype"),
+    }
+
+    def find_class(self, module: str, name: str):
+        if (module, name) == ("_codecs", "encode"):
+            return _latin1_encode
+        if (module, name) in self.ALLOWED:
+            return super().find_class(*self.ALLOWED[module, name])
+        raise UnsafePickle(f"it asks for {module}.{name}")
+
+
+def read_pickle(path: str | Path) -> dict:
+    """Unpickle a CIFAR-10 python file (``encoding='bytes'``, as the course says) with
+    ``_CifarUnpickler``; ValueError naming the file if it is refused, truncated or corrupt, or
+    is not a dict with bytes keys."""
+    try:
+        with open(path, "rb") as f:
+            obj = _CifarUnpickler(f, encoding="bytes").load()
+    except UnsafePickle as err:
+        raise UnsafePickle(
+            f"{path}: refused to unpickle: {err}, which no CIFAR-10 file contains (loading it "
+            "could run code). This is not a genuine CIFAR-10 python file; nothing from it was "
+            "executed."
+        ) from None
+    except (pickle.UnpicklingError, EOFError, AttributeError, TypeError, ValueError) as err:
+        raise ValueError(f"{path}: truncated or corrupt pickle ({err})") from None
+    if not isinstance(obj, dict) or not all(isinstance(k, bytes) for k in obj):
+        raise ValueError(f"{path}: not a CIFAR-10 python file (expected a dict with bytes keys)")
+    return obj
 
 
 def load_batch(path: str | Path) -> tuple[np.ndarray, np.ndarray]:
-    """Read one CIFAR-10 python batch: (X uint8 (n, 3072), y int64 (n,))."""
-    with open(path, "rb") as f:
-        batch = pickle.load(f, encoding="bytes")
-    try:
-        X = np.asarray(batch[b"data"])
-        y = np.asarray(batch[b"labels"], dtype=np.int64)
-    except (KeyError, TypeError) as err:
-        raise ValueError(f"{path}: not a CIFAR-10 python batch (no b'data'/b'labels')") from err
-    if X.dtype != np.uint8 or X.ndim != 2 or X.shape[1] != DIM or len(y) != len(X):
-        raise ValueError(
-            f"{path}: expected b'data' uint8 (n, {DIM}) and n labels, "
-            f"got {X.dtype} {X.shape} and {len(y)} labels"
-        )
+    """Read one CIFAR-10 python batch: (X uint8 (n, 3072), y int64 (n,)).
+
+    Labels must be integers in 0..9 (a float label is an error, not truncated)."""
+    batch = read_pickle(path)
+    if b"data" not in batch or b"labels" not in batch:
+        raise ValueError(f"{path}: not a CIFAR-10 python batch (no b'data'/b'labels')")
+    X, labels = batch[b"data"], batch[b"labels"]
+    if not isinstance(X, np.ndarray) or X.dtype != np.uint8 or X.ndim != 2 or X.shape[1] != DIM:
+        shape = f"{X.dtype} {X.shape}" if isinstance(X, np.ndarray) else type(X).__name__
+        raise ValueError(f"{path}: expected b'data' to be a uint8 (n, {DIM}) array, got {shape}")
+    y = np.asarray(labels)
+    if y.ndim != 1 or len(y) != len(X):
+        raise ValueError(f"{path}: expected {len(X)} labels (one per image), got shape {y.shape}")
+    if len(y) and not np.issubdtype(y.dtype, np.integer):
+        raise ValueError(f"{path}: labels must be integers 0..9, got {y.dtype} values")
+    y = y.astype(np.int64)
     if len(y) and (y.min() < 0 or y.max() >= len(LABEL_NAMES)):
         raise ValueError(f"{path}: labels outside 0..{len(LABEL_NAMES) - 1}")
     return X, y
 
 
 def load_label_names(path: str | Path) -> list[str]:
-    """Class names from ``batches.meta``."""
-    with open(path, "rb") as f:
-        meta = pickle.load(f, encoding="bytes")
-    return [name.decode() for name in meta[b"label_names"]]
+    """Class names from ``batches.meta`` (a list of 10 bytes under b'label_names')."""
+    meta = read_pickle(path)
+    names = meta.get(b"label_names")
+    if (
+        not isinstance(names, list)
+        or len(names) != len(LABEL_NAMES)
+        or not all(isinstance(n, bytes) for n in names)
+    ):
+        got = "nothing" if names is None else type(names).__name__
+        raise ValueError(
+            f"{path}: not a CIFAR-10 batches.meta (expected b'label_names': a list of "
+            f"{len(LABEL_NAMES)} bytes names, got {got})"
+        )
+    try:
+        return [name.decode() for name in names]
+    except UnicodeDecodeError as err:
+        raise ValueError(f"{path}: a label name is not text ({err})") from None
 
 
 def write_batch(path: str | Path, X: np.ndarray, y: Sequence[int], batch_label: str) -> None:
@@ -150,24 +224,71 @@ def pack_archive(batch_dir: str | Path, archive: str | Path) -> None:
         tar.add(batch_dir, arcname=BATCH_DIR)
 
 
+#: what reading a damaged .tar.gz raises: not gzip or not tar, truncated, corrupt
+ARCHIVE_ERRORS = (tarfile.TarError, EOFError, OSError, zlib.error)
+
+
+def _damaged(err: Exception) -> ValueError:
+    return ValueError(f"not a complete gzip-compressed tar archive ({type(err).__name__}: {err})")
+
+
+def check_archive(archive: str | Path, members: Sequence[str] = CIFAR_FILES) -> None:
+    """Raise ValueError unless ``archive`` is an intact ``.tar.gz`` (read to the end, so the
+    gzip checksum is checked) holding ``cifar-10-batches-py/<name>`` for every member."""
+    try:
+        with tarfile.open(archive, "r:gz") as tar:
+            names = {m.name for m in tar.getmembers() if m.isfile()}
+    except ARCHIVE_ERRORS as err:
+        raise _damaged(err) from None
+    missing = [f"{BATCH_DIR}/{name}" for name in members if f"{BATCH_DIR}/{name}" not in names]
+    if missing:
+        raise ValueError(f"the archive has no {', '.join(missing)}")
+
+
+def _extract_member(tar: tarfile.TarFile, name: str, dest: Path) -> None:
+    try:
+        member = tar.getmember(f"{BATCH_DIR}/{name}")
+        src = tar.extractfile(member)
+    except KeyError:
+        raise ValueError(f"no {BATCH_DIR}/{name} inside") from None
+    except ARCHIVE_ERRORS as err:
+        raise _damaged(err) from None
+    if src is None:
+        raise ValueError(f"{BATCH_DIR}/{name} is not a regular file")
+    tmp = dest / f".{name}.part"
+    try:
+        with src, open(tmp, "wb") as out:
+            while True:
+                try:
+                    chunk = src.read(1 << 20)
+                except ARCHIVE_ERRORS as err:
+                    message = f"{BATCH_DIR}/{name} is truncated or corrupt ({err})"
+                    raise ValueError(message) from None
+                if not chunk:
+                    break
+                out.write(chunk)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    tmp.replace(dest / name)
+
+
 def extract_archive(archive: str | Path, dest: str | Path, members: Sequence[str]) -> None:
-    """Extract the named files of ``cifar-10-batches-py`` from the archive into ``dest``."""
+    """Extract the named files of ``cifar-10-batches-py`` from the archive into ``dest``
+    (each written to a temp name, then renamed); ValueError naming the archive if it is
+    damaged or lacks a member."""
     dest = Path(dest)
     dest.mkdir(parents=True, exist_ok=True)
-    with tarfile.open(archive, "r:gz") as tar:
-        for name in members:
-            try:
-                member = tar.getmember(f"{BATCH_DIR}/{name}")
-            except KeyError as err:
-                raise ValueError(f"{archive}: no {BATCH_DIR}/{name} inside") from err
-            src = tar.extractfile(member)
-            if src is None:
-                raise ValueError(f"{archive}: {BATCH_DIR}/{name} is not a regular file")
-            tmp = dest / f".{name}.part"
-            with src, open(tmp, "wb") as out:
-                while chunk := src.read(1 << 20):
-                    out.write(chunk)
-            tmp.replace(dest / name)
+    try:
+        try:
+            tar = tarfile.open(archive, "r:gz")
+        except ARCHIVE_ERRORS as err:
+            raise _damaged(err) from None
+        with tar:
+            for name in members:
+                _extract_member(tar, name, dest)
+    except ValueError as err:
+        raise ValueError(f"{archive}: {err}") from None
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import copy
 import logging
-import time
 from collections.abc import Mapping
 
 import numpy as np
@@ -112,10 +111,12 @@ def run(settings: Mapping, split: Mapping[str, np.ndarray]) -> tuple[dict, list[
         len(X_tr),
         cfg.lam,
     )
-    started = time.monotonic()
     history, stats = train.minibatch_gd(net, params, (X_tr, y_tr), (X_va, y_va), cfg, schedule, rng)
-    seconds = time.monotonic() - started
     test = net.evaluate(params, X_te, y_te, cfg.lam, stats)
+    diverged = train.diverged_at(history)
+    # the best validation accuracy reached by training: not the evaluation before the first
+    # update, and not the evaluation where the cost was found not finite
+    trained = [row for row in history[1:] if diverged is None or row["update"] < diverged]
     metrics = {
         "test_acc": test["acc"],
         "test_loss": test["loss"],
@@ -124,11 +125,13 @@ def run(settings: Mapping, split: Mapping[str, np.ndarray]) -> tuple[dict, list[
         "final_train_loss": history[-1]["train_loss"],
         "final_val_loss": history[-1]["val_loss"],
         "final_val_acc": history[-1]["val_acc"],
-        "best_val_acc": max(row["val_acc"] for row in history),
+        "best_val_acc": max((row["val_acc"] for row in trained), default=float("nan")),
+        "diverged": diverged is not None,
+        "diverged_at": diverged,
         "n_updates": cfg.n_updates,
+        "updates_done": history[-1]["update"],
         "schedule": schedule.describe(),
         "n_train": len(X_tr),
-        "train_seconds": seconds,
         "settings": dict(settings),
     }
     log.info("test accuracy %.4f, test loss %.4f", test["acc"], test["loss"])

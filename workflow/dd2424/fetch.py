@@ -12,6 +12,7 @@ import shutil
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 log = logging.getLogger(__name__)
@@ -20,7 +21,15 @@ CHUNK = 1 << 20
 
 
 class FetchError(RuntimeError):
-    """A download or verification failed; the message says what to do."""
+    """A download or verification failed; the message says what to do.
+
+    ``reason`` says which step failed: ``missing`` (the local copy does not exist),
+    ``download``, ``checksum`` or ``content`` (the file matched its checksum but ``check``
+    rejected it)."""
+
+    def __init__(self, message: str, reason: str = "download") -> None:
+        super().__init__(message)
+        self.reason = reason
 
 
 def file_digest(path: str | Path, algorithm: str) -> str:
@@ -83,28 +92,37 @@ def fetch(
     retries: int = 3,
     backoff: float = 2.0,
     timeout: float = 60.0,
-    hint: str = "",
+    hints: Mapping[str, str] | None = None,
+    check: Callable[[Path], None] | None = None,
 ) -> Path:
     """Put a verified copy of ``url`` (or of ``local_copy``) at ``dest``.
 
     Transient network errors (timeouts, refused connections, HTTP 5xx/429) are retried
-    ``retries`` times with exponential backoff; any final failure raises ``FetchError``
-    with a message that says how to supply the file by hand (``hint`` is appended to it;
-    by default it says to use ``local_copy``).
+    ``retries`` times with exponential backoff.  After the checksum matched, ``check(path)``
+    (if given) may still reject the file's content by raising ValueError.  Any failure raises
+    ``FetchError`` (see its ``reason``) and leaves nothing at ``dest``; ``hints[reason]`` is
+    appended to its message (by default the download hint says to use ``local_copy``).
     """
     dest = Path(dest)
     dest.parent.mkdir(parents=True, exist_ok=True)
     tmp = dest.with_name(dest.name + ".part")
     algorithm, _ = parse_checksum(checksum)
-    hint = hint or (
-        f"To work offline, download {url} on a machine with internet and pass its path "
-        "as local_copy."
-    )
+    hints = {
+        "download": f"To work offline, download {url} on a machine with internet and pass its "
+        "path as local_copy.",
+        "checksum": "The file is corrupt or not the one expected.",
+    } | dict(hints or {})
+    source = f"local copy {local_copy}" if local_copy else url
+
+    def failure(message: str, reason: str) -> FetchError:
+        hint = hints.get(reason, "")
+        return FetchError(f"{message} {hint}".strip(), reason)
+
     try:
         if local_copy:
             src = Path(local_copy)
             if not src.is_file():
-                raise FetchError(f"local copy {src} does not exist")
+                raise failure(f"{source} does not exist.", "missing")
             log.info("copying local file %s", src)
             shutil.copyfile(src, tmp)
         else:
@@ -115,18 +133,27 @@ def fetch(
                     break
                 except Exception as err:
                     if not _is_transient(err) or attempt > retries:
-                        raise FetchError(f"could not download {url}: {err}. {hint}") from err
+                        raise failure(f"could not download {url}: {err}.", "download") from err
                     wait = backoff * 2 ** (attempt - 1)
                     log.warning("transient error (%s); retrying in %.0f s", err, wait)
                     time.sleep(wait)
         try:
             verify(tmp, checksum)
         except FetchError as err:
-            source = local_copy or url
-            raise FetchError(
-                f"{source}: wrong {algorithm} checksum ({err}); the bad copy was deleted. "
-                f"The file is corrupt or not the one expected. {hint}"
+            raise failure(
+                f"{source}: wrong {algorithm} checksum ({err}); the bad copy at {dest} was "
+                "deleted.",
+                "checksum",
             ) from None
+        if check is not None:
+            try:
+                check(tmp)
+            except ValueError as err:
+                raise failure(
+                    f"{source} has the expected {algorithm} checksum but its content is not "
+                    f"usable: {err}; nothing was written to {dest}.",
+                    "content",
+                ) from None
         tmp.replace(dest)
         log.info("verified %s checksum and wrote %s", algorithm, dest)
         return dest

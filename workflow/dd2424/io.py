@@ -2,13 +2,23 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
+import math
+import platform
 import sys
+from collections.abc import Mapping
+from importlib import metadata
 from pathlib import Path
+from typing import NoReturn
 
 import numpy as np
 import pandas as pd
+
+from .fetch import file_digest
+
+PACKAGE_DIR = Path(__file__).resolve().parent
 
 
 def setup_logging(
@@ -39,12 +49,78 @@ def setup_logging(
     sys.excepthook = log_uncaught
 
 
+def exit_with(message: str) -> NoReturn:
+    """End a pipeline step with ``message``: logged to its log file and printed by Snakemake,
+    without a traceback (the message says what is wrong and what to do)."""
+    logging.getLogger("dd2424").error("%s", message)
+    raise SystemExit(message)
+
+
+def _strict(obj):
+    """``obj`` with NumPy scalars made Python numbers and NaN/inf made None, recursively."""
+    if isinstance(obj, Mapping):
+        return {str(k): _strict(v) for k, v in obj.items()}
+    if isinstance(obj, list | tuple):
+        return [_strict(v) for v in obj]
+    if isinstance(obj, np.ndarray):
+        return _strict(obj.tolist())
+    if isinstance(obj, np.bool_):
+        return bool(obj)
+    if isinstance(obj, np.integer):
+        return int(obj)
+    if isinstance(obj, float | np.floating):
+        return float(obj) if math.isfinite(obj) else None
+    return obj
+
+
 def write_json(path: str | Path, obj) -> None:
-    Path(path).write_text(json.dumps(obj, indent=2, sort_keys=True) + "\n")
+    """Strict JSON (a non-finite number is written as ``null``, never as a bare ``NaN`` that
+    strict parsers reject), keys sorted, written to a temp name then renamed."""
+    path = Path(path)
+    tmp = path.with_name(path.name + ".part")
+    tmp.write_text(json.dumps(_strict(obj), indent=2, sort_keys=True, allow_nan=False) + "\n")
+    tmp.replace(path)
 
 
 def read_json(path: str | Path):
+    """The object ``write_json`` wrote; a number written as ``null`` comes back as None, which
+    pandas reads as NaN (see ``number``)."""
     return json.loads(Path(path).read_text())
+
+
+def number(value) -> float:
+    """A metric read back from JSON as a float: ``null`` (a non-finite value) is NaN."""
+    return float("nan") if value is None else float(value)
+
+
+def code_digest() -> str:
+    """sha256 over the library's source files (name and bytes, in name order): identifies the
+    code that produced a result more precisely than the package version."""
+    h = hashlib.sha256()
+    for path in sorted(PACKAGE_DIR.glob("*.py")):
+        h.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
+    return h.hexdigest()
+
+
+def provenance(settings: Mapping, inputs: Mapping[str, str | Path]) -> dict:
+    """What produced a result, to merge into its metrics.json at the top level: the merged
+    run ``settings``, their ``seed``, the sha256 of each named input file (paths as the
+    workflow gave them, relative to its working directory) and the versions of Python, NumPy
+    and the project (package version and a digest of the library's source).  Nothing in it
+    depends on the time or the machine's state, so reruns write the same bytes."""
+    return {
+        "settings": dict(settings),
+        "seed": settings.get("seed"),
+        "inputs": {
+            name: {"path": str(p), "sha256": file_digest(p, "sha256")} for name, p in inputs.items()
+        },
+        "versions": {
+            "python": platform.python_version(),
+            "numpy": np.__version__,
+            "dd2424": metadata.version("dd2424"),
+            "dd2424_code_sha256": code_digest(),
+        },
+    }
 
 
 def save_arrays(path: str | Path, arrays: dict[str, np.ndarray]) -> None:
@@ -56,12 +132,15 @@ def save_arrays(path: str | Path, arrays: dict[str, np.ndarray]) -> None:
 
 
 def load_arrays(path: str | Path) -> dict[str, np.ndarray]:
-    with np.load(path) as f:
+    """The arrays of an .npz; object arrays (pickles, which could run code) are refused."""
+    with np.load(path, allow_pickle=False) as f:
         return {k: f[k] for k in f.files}
 
 
 def write_table(df: pd.DataFrame, tsv: str | Path, md: str | Path | None = None) -> None:
-    """A table as TSV (full precision) and optionally as markdown (4 significant digits)."""
+    """A table as TSV (full precision) and optionally as markdown (4 significant digits,
+    missing values as empty cells, not ``nan``)."""
     df.to_csv(tsv, sep="\t", index=False)
     if md is not None:
-        Path(md).write_text(df.to_markdown(index=False, floatfmt=".4g", missingval="") + "\n")
+        cells = df.astype(object).where(df.notna(), None)
+        Path(md).write_text(cells.to_markdown(index=False, floatfmt=".4g", missingval="") + "\n")

@@ -54,12 +54,23 @@ def class_templates(W: np.ndarray, names: Sequence[str], title: str, path) -> No
 
 def search_scores(table: pd.DataFrame, parameter: str, scale: str, score: str, title: str, path):
     """Validation score of every trial against the searched value, coarse and fine together;
-    the best trial is circled."""
+    ``table`` is ranked (best first, see ``search.rank``) and its first trial is circled.
+    Diverged trials (column ``diverged``) are red crosses along the bottom of the plot."""
     fig, ax = plt.subplots(figsize=(6.5, 4), constrained_layout=True)
+    diverged = table["diverged"].astype(bool)
     for stage, marker in (("coarse", "o"), ("fine", "^")):
-        part = table[table["stage"] == stage].sort_values(parameter)
+        part = table[(table["stage"] == stage) & ~diverged].sort_values(parameter)
         ax.plot(part[parameter], part[score], marker=marker, linestyle=":", label=stage)
-    best = table.iloc[table[score].argmax()]
+    if diverged.any():
+        ax.scatter(
+            table.loc[diverged, parameter],
+            np.full(int(diverged.sum()), 0.03),
+            marker="x",
+            color="red",
+            transform=ax.get_xaxis_transform(),  # x in data, y in axes coordinates
+            label="diverged",
+        )
+    best = table.iloc[0]
     ax.scatter(
         [best[parameter]],
         [best[score]],

@@ -61,7 +61,8 @@ def fine_grid(coarse: pd.DataFrame, coarse_spec: Mapping, fine_spec: Mapping, sc
     """
     low, high = float(coarse_spec["low"]), float(coarse_spec["high"])
     step = (high - low) / max(int(coarse_spec["n"]) - 1, 1)
-    best = coarse.sort_values(score, ascending=False, kind="stable").head(int(fine_spec["top"]))
+    ranked = best_first(coarse, score)
+    best = ranked[~ranked["diverged"]].head(int(fine_spec["top"]))
     lo = max(low, best["x"].min() - float(fine_spec["pad"]) * step)
     hi = min(high, best["x"].max() + float(fine_spec["pad"]) * step)
     rng = np.random.default_rng(fine_spec["seed"])
@@ -75,7 +76,39 @@ def with_values(grid: pd.DataFrame, scale: str, parameter: str) -> pd.DataFrame:
     return grid.assign(**{parameter: [to_value(x, scale) for x in grid["x"]]})
 
 
+class AllDiverged(ValueError):
+    """Every trial of a search stage diverged: there is no best value to go on with."""
+
+
+def best_first(trials: pd.DataFrame, score: str) -> pd.DataFrame:
+    """The trials ordered best ``score`` first, diverged trials (column ``diverged``) and
+    missing scores last; ties keep the given order.  Raises ``AllDiverged`` if every trial
+    diverged."""
+    diverged = trials["diverged"].astype(bool) if "diverged" in trials else False
+    trials = trials.assign(diverged=diverged)
+    if len(trials) and trials["diverged"].all():
+        raise AllDiverged(f"all {len(trials)} trials diverged")
+    key = trials[score].where(~trials["diverged"])  # diverged -> NaN, sorted last
+    order = key.sort_values(ascending=False, kind="stable", na_position="last").index
+    return trials.loc[order].reset_index(drop=True)
+
+
+def all_diverged_message(where: str, stage: str, parameter: str, trials: pd.DataFrame) -> str:
+    """What to tell the user when every trial of ``stage`` diverged; ``where`` is the config
+    key of the search (e.g. ``lab2.searches.lambda``)."""
+    values = trials[parameter]
+    which = f"{stage} trial" if stage else "trial"
+    return (
+        f"every {which} of {where} diverged (the cost became NaN or infinite): "
+        f"{parameter} from {values.min():g} to {values.max():g} never trained, so there is no "
+        f"best value to go on with. Lower the step size (the schedule's eta or eta_max in "
+        f"{where}.settings or the lab's defaults) or move the searched range "
+        f"({where}.coarse.low/high)."
+    )
+
+
 def rank(trials: pd.DataFrame, score: str) -> pd.DataFrame:
-    """All trials, best ``score`` first (ties keep coarse before fine, then trial order)."""
-    ordered = trials.sort_values(score, ascending=False, kind="stable").reset_index(drop=True)
+    """All trials, best ``score`` first and diverged ones last (ties keep coarse before fine,
+    then trial order), with a ``rank`` column."""
+    ordered = best_first(trials, score)
     return ordered.assign(rank=range(1, len(ordered) + 1))

@@ -62,7 +62,8 @@ def minibatch_gd(
 
     The history has one row at t = 0, one every ``eval_every`` updates and one at the end:
     update step t, epoch (fractional), the schedule's eta_t at that step, and train/val
-    loss, cost and accuracy on the whole sets.
+    loss, cost and accuracy on the whole sets.  If an evaluation finds a cost that is not
+    finite, training stops there (see ``diverged_at``): its history ends with that row.
     """
     X, y = train
     per_epoch = len(X) // cfg.n_batch
@@ -86,8 +87,14 @@ def minibatch_gd(
             row["val_acc"],
             time.monotonic() - started,
         )
-        if not np.isfinite(row["train_cost"]):
-            log.warning("training cost is not finite at update %d: the step size is too large", t)
+        if diverged_at([row]) is not None:
+            log.warning(
+                "the cost is not finite at update %d (eta_t = %g, lambda = %g): the run "
+                "diverged and stops here",
+                t,
+                row["eta"],
+                cfg.lam,
+            )
 
     batches = batch_order(len(X), cfg.n_batch, cfg.shuffle, rng)
     idx = next(batches)
@@ -100,6 +107,8 @@ def minibatch_gd(
     Xb = np.empty((cfg.n_batch, *X.shape[1:]), dtype=X.dtype)
     yb = np.empty(cfg.n_batch, dtype=y.dtype)
     record(0)
+    if diverged_at(history) is not None:
+        return history, stats
     for t in range(cfg.n_updates):
         if t:
             idx = next(batches)
@@ -112,4 +121,15 @@ def minibatch_gd(
         done = t + 1
         if done % cfg.eval_every == 0 or done == cfg.n_updates:
             record(done)
+            if diverged_at(history[-1:]) is not None:
+                break
     return history, stats
+
+
+def diverged_at(history: list[dict]) -> int | None:
+    """The update of the first evaluation whose training or validation cost is not finite
+    (NaN or inf), or None if every cost is finite."""
+    for row in history:
+        if not (np.isfinite(row["train_cost"]) and np.isfinite(row["val_cost"])):
+            return int(row["update"])
+    return None

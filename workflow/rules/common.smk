@@ -1,26 +1,100 @@
 # Config validation, helpers and derived globals: the only place for Python helpers.
+import math
+import os
 import re
 from pathlib import Path
 
+import jsonschema
+import yaml
 from snakemake.exceptions import WorkflowError
 from snakemake.utils import min_version, validate
 
-from dd2424.data import BATCH_DIR, TEST_BATCH, TRAIN_BATCHES, Split
-from dd2424.experiments import merge
-from dd2424.rnn_runs import SettingsError, check_gradcheck, check_settings, read_corpus
-from dd2424.search import set_path, to_value
+from dd2424.data import BATCH_DIR, CIFAR_FILES, DIM, TEST_BATCH, Split
+from dd2424.experiments import build_network, merge
+from dd2424.rnn_runs import SettingsError, check_settings, read_corpus
+from dd2424.rnn_runs import check_gradcheck as check_rnn_gradcheck
+from dd2424.search import get_path, set_path, to_value
 
 min_version("9.0")
 
+SCHEMA_DIR = Path(workflow.basedir) / "workflow" / "schemas"
 
-validate(config, "../schemas/config.schema.yaml")
+
+def non_finite(obj, key=""):
+    """The dotted keys of every NaN or infinite number in a config tree (YAML .nan, .inf)."""
+    if isinstance(obj, dict):
+        return [
+            k
+            for name, v in obj.items()
+            for k in non_finite(v, f"{key}.{name}".lstrip("."))
+        ]
+    if isinstance(obj, list):
+        return [k for i, v in enumerate(obj) for k in non_finite(v, f"{key}[{i}]")]
+    if isinstance(obj, float) and not math.isfinite(obj):
+        return [key]
+    return []
+
+
+def short(value, width=80):
+    text = repr(value)
+    return text if len(text) <= width else text[: width - 3] + "..."
+
+
+def schema_errors(instance, schema_name, prefix=""):
+    """One line per violation (key, value, rule), without the schema dump of a plain
+    jsonschema error; for oneOf/anyOf the most relevant sub-error (jsonschema's best_match).
+    """
+    schema = yaml.safe_load((SCHEMA_DIR / schema_name).read_text())
+    validator = jsonschema.Draft202012Validator(schema)
+    lines = []
+    for error in validator.iter_errors(instance):
+        error = jsonschema.exceptions.best_match([error])
+        key = ".".join([prefix, *map(str, error.absolute_path)]).strip(".")
+        check = f"{error.validator}: {short(error.validator_value, 60)}"
+        if error.validator == "required":
+            missing = [k for k in error.validator_value if k not in error.instance]
+            lines += [
+                f"  {key}.{k}: missing (a required key)".replace(" .", " ")
+                for k in missing
+            ]
+        elif error.validator == "additionalProperties":
+            known = error.schema.get("properties", {})
+            unknown = [k for k in error.instance if k not in known]
+            lines.append(
+                f"  {key or '(top level)'}: unknown key(s) {', '.join(map(str, unknown))} "
+                f"(allowed: {', '.join(known) or 'see the schema'})"
+            )
+        elif error.validator in ("oneOf", "anyOf"):
+            need = "exactly one" if error.validator == "oneOf" else "at least one"
+            lines.append(f"  {key or '(top level)'}: needs {need} of ({check})")
+        else:
+            value = short(error.instance)
+            lines.append(
+                f"  {key or '(top level)'} = {value}: {short(error.message, 160)} ({check})"
+            )
+    return sorted(lines)
+
+
+def checked(instance, schema_name, where, prefix=""):
+    """Validate ``instance`` (a config or a run's settings) and fill in the schema's defaults;
+    any NaN/inf number or schema violation is a WorkflowError naming the keys."""
+    bad = [f"  {k}: not a finite number" for k in non_finite(instance, prefix)]
+    errors = bad or schema_errors(instance, schema_name, prefix)
+    if errors:
+        raise WorkflowError(f"config {where} is invalid:\n" + "\n".join(errors))
+    validate(instance, str(SCHEMA_DIR / schema_name))  # sets the defaults
+    return instance
+
+
+checked(
+    config, "config.schema.yaml", "(config/config.yaml merged with --configfile files)"
+)
 
 DATA_SOURCE = config["data"]["source"]
 # labs 1-3 share the network, runs and searches; lab 4 (the RNN) has its own rules
 LABS = sorted(key for key in config if re.fullmatch(r"lab[1-3]", key))
 CORPUS = config["lab4"]["corpus"]
 PACKAGE_DIR = Path(workflow.basedir) / "workflow" / "dd2424"
-CIFAR_FILES = [*TRAIN_BATCHES, TEST_BATCH, "batches.meta"]
 
 
 wildcard_constraints:
@@ -45,12 +119,19 @@ def lib(*modules):
 TRAIN_CODE = lib("nn", "train", "schedules", "experiments")
 
 
-def validated(settings, where, schema="../schemas/run.schema.yaml"):
-    try:
-        validate(settings, schema)
-    except WorkflowError as err:
-        raise WorkflowError(f"config {where}: {err}")
-    return settings
+OFFICIAL_CIFAR10_MD5 = "md5:c58f30108f718f92721af3b95e74349a"
+
+
+def batch_size(batch):
+    """Samples in one batch file, when known before any data is read: from the synthetic
+    settings, or 10,000 per batch of the official CIFAR-10 archive (None for another one).
+    """
+    if DATA_SOURCE == "synthetic":
+        synthetic = config["data"]["synthetic"]
+        return synthetic["n_test" if batch == TEST_BATCH else "n_per_batch"]
+    if config["data"]["cifar10"]["checksum"].lower() == OFFICIAL_CIFAR10_MD5:
+        return 10_000
+    return None
 
 
 def split_config(name):
@@ -60,10 +141,43 @@ def split_config(name):
         )
     cfg = config["splits"][name]
     try:
-        Split.from_config(cfg)
+        split = Split.from_config(cfg)
     except ValueError as err:
         raise WorkflowError(f"config splits.{name}: {err}")
+    pool = [batch_size(b) for b in split.train]
+    if split.val_size and None not in pool and split.val_size > sum(pool) - 2:
+        raise WorkflowError(
+            f"config splits.{name}.val_size: {split.val_size} leaves "
+            f"{max(sum(pool) - split.val_size, 0)} training samples (at least 2 are needed): "
+            f"{' + '.join(split.train)} hold {sum(pool)} samples ({DATA_SOURCE} data). Lower "
+            f"splits.{name}.val_size."
+        )
     return cfg
+
+
+def n_train(split_name):
+    """Training samples of a split, or None if unknown before the data is read."""
+    cfg = split_config(split_name)
+    pool = [batch_size(b) for b in cfg["train"]]
+    return None if None in pool else sum(pool) - cfg.get("val_size", 0)
+
+
+def validated(settings, where, split=None):
+    """A run's merged settings, checked against run.schema.yaml, by building its network
+    (e.g. batch normalisation needs a hidden layer) and against the size of its ``split``.
+    """
+    checked(settings, "run.schema.yaml", where)
+    try:
+        build_network(settings, d=1, K=2)
+    except ValueError as err:
+        raise WorkflowError(f"config {where}: {err} (hidden = {settings['hidden']})")
+    n = n_train(split) if split else None
+    if n is not None and settings["n_batch"] > n:
+        raise WorkflowError(
+            f"config {where}: n_batch = {settings['n_batch']} is larger than the training "
+            f"set of split {split!r} ({n} samples); lower n_batch"
+        )
+    return settings
 
 
 # ---- runs: <lab>.runs.<run> merged over <lab>.defaults
@@ -71,7 +185,8 @@ def split_config(name):
 
 def run_settings(lab, run):
     settings = merge(config[lab]["defaults"], config[lab]["runs"][run])
-    return validated(settings, f"{lab}.runs.{run} (merged with {lab}.defaults)")
+    where = f"{lab}.runs.{run} (merged with {lab}.defaults)"
+    return validated(settings, where, config[lab]["split"])
 
 
 RUN_SETTINGS = {
@@ -102,7 +217,7 @@ def merged_search_settings(lab, search, final):
         settings, spec["parameter"], to_value(spec["coarse"]["low"], spec["scale"])
     )
     where = f"{lab}.searches.{search}{'.final' if final else ''} (merged with {lab}.defaults)"
-    validated(probe, where)
+    validated(probe, where, spec["final"]["split"] if final else spec["split"])
     return settings
 
 
@@ -138,9 +253,38 @@ def check_run_lists(lab):
                 )
 
 
+def check_gradcheck(lab):
+    """Each gradient check's network must be buildable and its samples must exist."""
+    spec = config[lab].get("gradcheck")
+    if not spec:
+        return
+    n = n_train(config[lab]["split"])
+    for i, check in enumerate(spec["checks"]):
+        where = f"config {lab}.gradcheck.checks[{i}]"
+        settings = merge({k: v for k, v in spec.items() if k != "checks"}, check)
+        try:
+            net = build_network(settings, d=1, K=2)
+        except ValueError as err:
+            raise WorkflowError(f"{where}: {err} (hidden = {settings['hidden']})")
+        if net.batch_norm and check["n"] < 2:
+            raise WorkflowError(
+                f"{where}: a batch-normalised check needs n >= 2 samples"
+            )
+        if n is not None and check["n"] > n:
+            raise WorkflowError(
+                f"{where}: n = {check['n']} is more than the {n} training samples of split "
+                f"{config[lab]['split']!r}"
+            )
+        if (check.get("dims") or 0) > DIM:
+            raise WorkflowError(
+                f"{where}: dims = {check['dims']} but images have {DIM}"
+            )
+
+
 for _lab in LABS:
     split_config(config[_lab]["split"])
     check_run_lists(_lab)
+    check_gradcheck(_lab)
 
 SEARCH_SETTINGS = {
     lab: {search: checked_search(lab, search) for search in searches(lab)}
@@ -150,6 +294,11 @@ SEARCH_SETTINGS = {
 
 def search_settings(lab, search, final=False):
     return SEARCH_SETTINGS[lab][search]["final" if final else "trial"]
+
+
+def search_key(wildcards):
+    """The config key of a search, for messages."""
+    return f"{wildcards.lab}.searches.{wildcards.search}"
 
 
 def search_dir(lab, search):
@@ -176,6 +325,55 @@ def final_split(wildcards):
 
 
 # ---- data paths
+
+
+def start_dir():
+    """The directory Snakemake was started from, or None if unknown.  With --directory the
+    working directory is another one; the shell's PWD (when it leads there) still names the
+    start."""
+    if workflow.overwrite_workdir is None:
+        return Path.cwd()
+    pwd = os.environ.get("PWD")
+    if (
+        pwd
+        and (Path(pwd) / workflow.overwrite_workdir).resolve() == Path.cwd().resolve()
+    ):
+        return Path(pwd)
+    return None
+
+
+def local_copy(section):
+    """``<section>.local_copy`` as an absolute path ("" if unset): a relative path is taken
+    from the directory Snakemake was started from, not from --directory."""
+    value = get_path(config, section)["local_copy"]
+    if not value:
+        return ""
+    path = Path(value).expanduser()
+    if not path.is_absolute():
+        base = start_dir()
+        if base is None:
+            raise WorkflowError(
+                f"config {section}.local_copy: {value!r} is a relative path, but Snakemake "
+                f"runs in --directory {Path.cwd()} and the directory it was started from is "
+                "unknown (no PWD): give an absolute path"
+            )
+        path = base / path
+    return str(path)
+
+
+def batches_hint():
+    """The fix for a bad batch file, for the messages of the rules that read them."""
+    if DATA_SOURCE == "synthetic":
+        return (
+            "Regenerate the synthetic batches: snakemake --forcerun synthetic_cifar10."
+        )
+    source = local_copy("data.cifar10") or config["data"]["cifar10"]["url"]
+    return (
+        f"The batches were extracted from data/cifar10/cifar-10-python.tar.gz (a verified copy "
+        f"of {source}, checksum {config['data']['cifar10']['checksum']}), which is damaged or "
+        "not the real CIFAR-10: delete data/cifar10/ and point data.cifar10.local_copy and "
+        "data.cifar10.checksum at the official archive (or unset local_copy to download it)."
+    )
 
 
 def corpus_file():
@@ -212,31 +410,35 @@ def gradcheck_gate(wildcards):
 
 
 def table_entries(wildcards):
-    """(row name, metrics file, benchmark file) of a lab's table: every run and search final
-    for ``test_accuracy``, else the runs the table lists in config."""
+    """{row name: metrics file} of a lab's table: every run and search final for
+    ``test_accuracy``, else the runs the table lists in config."""
     lab = wildcards.lab
     if wildcards.table != "test_accuracy":
         runs = tables(lab)[wildcards.table]
     else:
         runs = all_runs(lab)
-    entries = [
-        (
-            run,
-            f"results/{lab}/runs/{run}/metrics.json",
-            f"benchmarks/jobs/{lab}/train/{run}.tsv",
-        )
-        for run in runs
-    ]
+    entries = {run: f"results/{lab}/runs/{run}/metrics.json" for run in runs}
     if wildcards.table == "test_accuracy":
-        entries += [
-            (
-                f"{search} search: final",
-                f"{search_dir(lab, search)}/final/metrics.json",
-                f"benchmarks/jobs/{lab}/search/{search}/final.tsv",
+        for search in searches(lab):
+            entries[f"{search} search: final"] = (
+                f"{search_dir(lab, search)}/final/metrics.json"
             )
-            for search in searches(lab)
-        ]
     return entries
+
+
+def timed_jobs(wildcards):
+    """{job name: Snakemake benchmark file} of every training job of a lab (runs, search
+    trials, search finals), for its timing table."""
+    lab = wildcards.lab
+    jobs = {run: f"benchmarks/jobs/{lab}/train/{run}.tsv" for run in all_runs(lab)}
+    for search in searches(lab):
+        for stage in ("coarse", "fine"):
+            for trial in stage_trials(lab, search, stage):
+                jobs[f"{search} {stage} {trial}"] = (
+                    f"benchmarks/jobs/{lab}/search/{search}/{stage}/{trial}.tsv"
+                )
+        jobs[f"{search} final"] = f"benchmarks/jobs/{lab}/search/{search}/final.tsv"
+    return jobs
 
 
 def comparison_histories(wildcards):
@@ -268,6 +470,7 @@ def lab_targets(lab):
     ]
     if "gradcheck" in config[lab]:
         targets.append(f"results/{lab}/gradcheck.tsv")
+    targets.append(f"benchmarks/timing/{lab}.tsv")
     for run, settings in RUN_SETTINGS[lab].items():
         targets.append(f"results/{lab}/figures/{run}_curves.png")
         if not settings["hidden"]:  # class templates exist for the 1-layer network only
@@ -282,15 +485,13 @@ def lab_targets(lab):
 # ---- lab 4: the character RNN; runs are lab4.runs.<run> merged over lab4.train
 
 LAB4 = config["lab4"]
-RNN_RUN_SCHEMA = "../schemas/rnn_run.schema.yaml"
-validated(LAB4["train"], "lab4.train", RNN_RUN_SCHEMA)
+checked(LAB4["train"], "rnn_run.schema.yaml", "lab4.train", "lab4.train")
 
 
 def rnn_run_settings(run):
     settings = merge(LAB4["train"], LAB4["runs"][run])
-    return validated(
-        settings, f"lab4.runs.{run} (merged with lab4.train)", RNN_RUN_SCHEMA
-    )
+    where = f"lab4.runs.{run} (merged with lab4.train)"
+    return checked(settings, "rnn_run.schema.yaml", where, f"lab4.runs.{run}")
 
 
 RNN_RUNS = {run: rnn_run_settings(run) for run in LAB4["runs"]}
@@ -340,7 +541,7 @@ def known_corpus_length():
     None."""
     if CORPUS["source"] == "synthetic":
         return CORPUS["synthetic"]["n_chars"], "lab4.corpus.synthetic.n_chars"
-    for path in (corpus_file(), CORPUS["local_copy"]):
+    for path in (corpus_file(), local_copy("lab4.corpus")):
         if path and Path(path).is_file():
             try:
                 return len(read_corpus(path)), f"corpus {path}"
@@ -352,7 +553,7 @@ def known_corpus_length():
 def check_lab4_lengths(n, source):
     """Settings the text is too short for fail here, before any job starts, naming the key."""
     try:
-        check_gradcheck(n, LAB4["gradcheck"])
+        check_rnn_gradcheck(n, LAB4["gradcheck"])
         for run, settings in RNN_RUNS.items():
             check_settings(n, settings, f"lab4.runs.{run}")
     except SettingsError as err:

@@ -11,9 +11,14 @@ rule download_cifar10:
     params:
         url=config["data"]["cifar10"]["url"],
         checksum=config["data"]["cifar10"]["checksum"],
-        local_copy=config["data"]["cifar10"]["local_copy"],
+        local_copy=local_copy("data.cifar10"),
         retries=config["data"]["cifar10"]["retries"],
-        config_key="data.cifar10.local_copy",
+        key="data.cifar10",
+        check="cifar10_archive",
+        content_hint=(
+            "data.cifar10.local_copy must be the cifar-10-python.tar.gz archive (and "
+            "data.cifar10.checksum its checksum)."
+        ),
     script:
         "../scripts/download.py"
 
@@ -29,6 +34,7 @@ rule extract_cifar10:
         "../envs/pipeline.yaml"
     params:
         names=CIFAR_FILES,
+        hint=batches_hint(),
     script:
         "../scripts/extract.py"
 
@@ -68,5 +74,6 @@ rule preprocess:
         runtime=20,
     params:
         split=lambda wildcards: split_config(wildcards.split),
+        hint=batches_hint(),
     script:
         "../scripts/preprocess.py"

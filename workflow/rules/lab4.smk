@@ -11,9 +11,11 @@ rule download_corpus:
     params:
         url=CORPUS["url"],
         checksum=CORPUS["checksum"],
-        local_copy=CORPUS["local_copy"],
+        local_copy=local_copy("lab4.corpus"),
         retries=CORPUS["retries"],
-        config_key="lab4.corpus.local_copy",
+        key="lab4.corpus",
+        check=None,
+        content_hint="",
     script:
         "../scripts/download.py"
 

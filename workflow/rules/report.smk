@@ -3,8 +3,7 @@
 
 rule results_table:
     input:
-        metrics=lambda wildcards: [m for _, m, _ in table_entries(wildcards)],
-        benchmarks=lambda wildcards: [b for _, _, b in table_entries(wildcards)],
+        metrics=lambda wildcards: list(table_entries(wildcards).values()),
     output:
         tsv=report(
             "results/{lab}/{table}.tsv",
@@ -25,9 +24,26 @@ rule results_table:
     conda:
         "../envs/pipeline.yaml"
     params:
-        names=lambda wildcards: [name for name, _, _ in table_entries(wildcards)],
+        names=lambda wildcards: list(table_entries(wildcards)),
     script:
         "../scripts/collect.py"
+
+
+# Wall times stay out of results/ (reruns must give the same bytes there): they are in
+# Snakemake's benchmark files, gathered per lab into one table under benchmarks/timing/.
+rule timing_table:
+    input:
+        benchmarks=lambda wildcards: list(timed_jobs(wildcards).values()),
+    output:
+        tsv="benchmarks/timing/{lab}.tsv",
+    log:
+        "logs/{lab}/timing_table.log",
+    conda:
+        "../envs/pipeline.yaml"
+    params:
+        names=lambda wildcards: list(timed_jobs(wildcards)),
+    script:
+        "../scripts/timing_table.py"
 
 
 rule plot_comparison:
@@ -89,6 +105,8 @@ rule plot_templates:
         "logs/{lab}/plot_templates/{run}.log",
     conda:
         "../envs/pipeline.yaml"
+    params:
+        hint=batches_hint(),
     script:
         "../scripts/plot_templates.py"
 
@@ -99,6 +117,7 @@ localrules:
     extract_cifar10,
     synthetic_cifar10,
     results_table,
+    timing_table,
     plot_comparison,
     plot_curves,
     plot_templates,

@@ -31,6 +31,7 @@ rule search_fine_grid:
         "../envs/pipeline.yaml"
     params:
         spec=lambda wildcards: searches(wildcards.lab)[wildcards.search],
+        where=search_key,
     script:
         "../scripts/search_grid.py"
 
@@ -100,6 +101,7 @@ rule search_rank:
     params:
         spec=lambda wildcards: searches(wildcards.lab)[wildcards.search],
         title=lambda wildcards: f"{wildcards.lab}: {wildcards.search} search",
+        where=search_key,
     script:
         "../scripts/search_rank.py"
 

@@ -1,8 +1,11 @@
-"""Rule results_table: one row per run (settings, accuracies, runtime), TSV + markdown."""
+"""Rule results_table: one row per run (settings, accuracies, divergence), TSV + markdown.
+
+Wall times are not here (this file must not change between reruns): see the rule timing_table.
+"""
 
 import pandas as pd
 
-from dd2424.io import read_json, setup_logging, write_table
+from dd2424.io import number, read_json, setup_logging, write_table
 
 
 def init_name(init: dict) -> str:
@@ -12,9 +15,7 @@ def init_name(init: dict) -> str:
 
 setup_logging(snakemake.log[0])
 rows = []
-for run, metrics_file, bench_file in zip(
-    snakemake.params.names, snakemake.input.metrics, snakemake.input.benchmarks, strict=True
-):
+for run, metrics_file in zip(snakemake.params.names, snakemake.input.metrics, strict=True):
     m = read_json(metrics_file)
     s = m["settings"]
     rows.append(
@@ -28,13 +29,15 @@ for run, metrics_file, bench_file in zip(
             "n_batch": s["n_batch"],
             "updates": m["n_updates"],
             "epochs": round(m["n_updates"] / (m["n_train"] // s["n_batch"]), 2),
-            "test_acc": m["test_acc"],
+            "test_acc": number(m["test_acc"]),
             "course_test_acc": s.get("course_test_acc"),
-            "test_loss": m["test_loss"],
-            "final_train_loss": m["final_train_loss"],
-            "final_val_loss": m["final_val_loss"],
-            "final_val_acc": m["final_val_acc"],
-            "train_seconds": pd.read_csv(bench_file, sep="\t")["s"].iloc[0],
+            "test_loss": number(m["test_loss"]),
+            "final_train_loss": number(m["final_train_loss"]),
+            "final_val_loss": number(m["final_val_loss"]),
+            "final_val_acc": number(m["final_val_acc"]),
+            "diverged_at": m["diverged_at"],
         }
     )
-write_table(pd.DataFrame(rows), snakemake.output.tsv, snakemake.output.md)
+write_table(
+    pd.DataFrame(rows).astype({"diverged_at": "Int64"}), snakemake.output.tsv, snakemake.output.md
+)

@@ -3,9 +3,12 @@
 from pathlib import Path
 
 from dd2424.data import extract_archive
-from dd2424.io import setup_logging
+from dd2424.io import exit_with, setup_logging
 
 setup_logging(snakemake.log[0])
-extract_archive(
-    snakemake.input.archive, Path(snakemake.output.batches[0]).parent, snakemake.params.names
-)
+try:
+    extract_archive(
+        snakemake.input.archive, Path(snakemake.output.batches[0]).parent, snakemake.params.names
+    )
+except ValueError as err:
+    exit_with(f"{snakemake.rule} failed: {err}. {snakemake.params.hint}")

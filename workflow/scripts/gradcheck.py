@@ -1,11 +1,9 @@
 """Rules gradcheck (labs 1-3) and rnn_gradcheck (lab 4): analytic vs numerical gradients;
 writes the table, or fails with the failing rows so that training never starts."""
 
-import logging
-
 import pandas as pd
 
-from dd2424.io import setup_logging
+from dd2424.io import exit_with, setup_logging
 
 setup_logging(snakemake.log[0])
 if "text" in snakemake.input.keys():
@@ -14,9 +12,7 @@ if "text" in snakemake.input.keys():
     try:
         rows = gradient_check(snakemake.params.spec, read_corpus(snakemake.input.text))
     except SettingsError as err:  # the corpus or the settings: one message, no traceback
-        message = f"{snakemake.rule} failed on {snakemake.input.text}: {err}"
-        logging.error("%s", message)
-        raise SystemExit(message) from None
+        exit_with(f"{snakemake.rule} failed on {snakemake.input.text}: {err}")
 else:
     from dd2424.experiments import gradient_checks
     from dd2424.io import load_arrays
@@ -30,6 +26,5 @@ if len(failed):
         + failed.to_string(index=False)
         + f"\n(see {snakemake.log[0]}); fix the analytic gradients before training."
     )
-    logging.error(message)
-    raise SystemExit(message)
+    exit_with(message)
 table.to_csv(snakemake.output.table, sep="\t", index=False)

@@ -1,11 +1,9 @@
 """Rule rnn_sampling: the quantitative sampling comparison (a grid of temperatures and nucleus
 thresholds) on one run's best model: table and figure."""
 
-import logging
-
 import pandas as pd
 
-from dd2424.io import load_arrays, setup_logging, write_table
+from dd2424.io import exit_with, load_arrays, setup_logging, write_table
 from dd2424.plots import sampling_measures
 from dd2424.rnn_runs import Model, SettingsError, read_corpus, sampling_comparison
 
@@ -22,9 +20,7 @@ try:
         int(spec["seed"]),
     )
 except SettingsError as err:  # the corpus or the model: one message, no traceback
-    message = f"{snakemake.rule} failed on {snakemake.input.text}: {err}"
-    logging.error("%s", message)
-    raise SystemExit(message) from None
+    exit_with(f"{snakemake.rule} failed on {snakemake.input.text}: {err}")
 table = pd.DataFrame(rows)
 write_table(table, snakemake.output.tsv, snakemake.output.md)
 sampling_measures(table, snakemake.output.figure)

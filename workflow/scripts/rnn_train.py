@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from dd2424.io import save_arrays, setup_logging, write_json
+from dd2424.io import exit_with, provenance, save_arrays, setup_logging, write_json
 from dd2424.optim import DEFAULT_ETA
 from dd2424.rnn_runs import SettingsError, model_arrays, read_corpus, train_resumable
 
@@ -29,9 +29,7 @@ try:
     text = read_corpus(snakemake.input.text)
     result = train_resumable(settings, text, checkpoint, snakemake.params.where)
 except SettingsError as err:  # the corpus or the settings: one message, no traceback
-    message = f"{snakemake.rule} failed on {snakemake.input.text}: {err}"
-    logging.error("%s", message)
-    raise SystemExit(message) from None
+    exit_with(f"{snakemake.rule} failed on {snakemake.input.text}: {err}")
 state = result.state
 cfg = state.config
 
@@ -82,8 +80,8 @@ write_json(
         "final_val_loss": None if validation.empty else float(validation["val_loss"].iloc[-1]),
         "smooth_loss_at": {str(u): losses[u] for u in (10_000, 30_000, 100_000) if u in losses},
         "initial_loss_expected": cfg.seq_length * float(np.log(result.vocab.K)),
-        "settings": dict(settings),
-    },
+    }
+    | provenance(settings, {"text": snakemake.input.text}),
 )
 logging.info(
     "done: %d updates in %.1f s of training (%.0f updates/s over the whole run)",

@@ -9,15 +9,20 @@ import logging
 
 import pandas as pd
 
-from dd2424.io import read_json, setup_logging
-from dd2424.search import coarse_grid, fine_grid, with_values
+from dd2424.io import exit_with, number, read_json, setup_logging
+from dd2424.search import AllDiverged, all_diverged_message, coarse_grid, fine_grid, with_values
 
 setup_logging(snakemake.log[0])
 spec = snakemake.params.spec
 if "metrics" in snakemake.input.keys():
     coarse = pd.read_csv(snakemake.input.grid, sep="\t")
-    coarse[spec["score"]] = [read_json(f)[spec["score"]] for f in snakemake.input.metrics]
-    grid, (lo, hi) = fine_grid(coarse, spec["coarse"], spec["fine"], spec["score"])
+    metrics = [read_json(f) for f in snakemake.input.metrics]
+    coarse[spec["score"]] = [number(m[spec["score"]]) for m in metrics]
+    coarse["diverged"] = [m["diverged"] for m in metrics]
+    try:
+        grid, (lo, hi) = fine_grid(coarse, spec["coarse"], spec["fine"], spec["score"])
+    except AllDiverged:
+        exit_with(all_diverged_message(snakemake.params.where, "coarse", spec["parameter"], coarse))
     logging.info("fine range on the %s scale: [%.4f, %.4f]", spec["scale"], lo, hi)
 else:
     grid = coarse_grid(spec["coarse"])

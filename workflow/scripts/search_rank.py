@@ -1,11 +1,13 @@
 """Rule search_rank: every trial of a search ranked by its score, the 3 best of each stage,
 and the score against the searched value."""
 
+import logging
+
 import pandas as pd
 
-from dd2424.io import read_json, setup_logging, write_table
+from dd2424.io import exit_with, number, read_json, setup_logging, write_table
 from dd2424.plots import search_scores
-from dd2424.search import rank
+from dd2424.search import AllDiverged, all_diverged_message, rank
 
 setup_logging(snakemake.log[0])
 spec = snakemake.params.spec
@@ -19,17 +21,27 @@ for stage in ("coarse", "fine"):
                 "stage": stage,
                 "trial": trial,
                 spec["parameter"]: m["search_value"],
-                "best_val_acc": m["best_val_acc"],
-                "final_val_acc": m["final_val_acc"],
-                "final_train_acc": m["final_train_acc"],
+                "best_val_acc": number(m["best_val_acc"]),
+                "final_val_acc": number(m["final_val_acc"]),
+                "final_train_acc": number(m["final_train_acc"]),
+                "final_train_loss": number(m["final_train_loss"]),
+                "diverged": m["diverged"],
+                "diverged_at": m["diverged_at"],
                 "cycles": s.get("cycles"),
                 "schedule": m["schedule"],  # as run: n_s in steps even when set in epochs
                 "updates": m["n_updates"],
                 "n_train": m["n_train"],
-                "train_seconds": round(m["train_seconds"], 2),
             }
         )
-ranked = rank(pd.DataFrame(rows), spec["score"])
+trials = pd.DataFrame(rows).astype({"diverged_at": "Int64"})
+where, parameter = snakemake.params.where, spec["parameter"]
+for stage, part in trials.groupby("stage", sort=False):
+    if part["diverged"].all():
+        logging.warning("%s", all_diverged_message(where, stage, parameter, part))
+try:
+    ranked = rank(trials, spec["score"])
+except AllDiverged:
+    exit_with(all_diverged_message(where, "", parameter, trials))
 write_table(ranked, snakemake.output.ranked, snakemake.output.ranked_md)
 lines = [f"Score: {spec['score']} (validation accuracy). 3 best trials of each stage.\n"]
 for stage in ("coarse", "fine"):

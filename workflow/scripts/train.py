@@ -10,7 +10,7 @@ import logging
 import pandas as pd
 
 from dd2424.experiments import run
-from dd2424.io import load_arrays, save_arrays, setup_logging, write_json
+from dd2424.io import load_arrays, provenance, save_arrays, setup_logging, write_json
 from dd2424.search import set_path
 
 setup_logging(snakemake.log[0])
@@ -28,4 +28,7 @@ if "grid" in snakemake.input.keys():
 params, history, metrics = run(settings, load_arrays(snakemake.input.split))
 save_arrays(snakemake.output.params, params)
 pd.DataFrame(history).to_csv(snakemake.output.history, sep="\t", index=False)
-write_json(snakemake.output.metrics, metrics | extra)
+write_json(
+    snakemake.output.metrics,
+    metrics | extra | provenance(settings, {"split": snakemake.input.split}),
+)

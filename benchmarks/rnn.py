@@ -1,0 +1,276 @@
+"""The `rnn` comparison: updates per second of lab 4's char-RNN (m = 100, tau = 25, AdaGrad,
+clip 5) on Tiny Shakespeare (../shared/data) or the project's synthetic corpus: the project
+(float32, float64) next to a one-hot reference written in the course's style and PyTorch CPU
+at batch 1 (an explicit loop and nn.RNN).  Always 1 thread, as the pipeline's jobs run."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+from common import CORPUS, NO_TORCH, SEED, import_torch, row, time_rounds, worker_info
+
+PER_THREAD = False  # 1 thread only
+
+
+def load_corpus(max_chars: int | None):
+    """(indices, K, source): Tiny Shakespeare from ../shared/data when present, else the
+    project's seeded synthetic corpus."""
+    import numpy as np
+
+    from dd2424 import text
+
+    if CORPUS.exists():
+        t, source = text.read_text(CORPUS), f"{CORPUS.name}"
+    else:
+        t, source = text.synthetic_text(300_000, np.random.default_rng(SEED)), "synthetic_text"
+    if max_chars:
+        t = t[:max_chars]
+    vocab = text.Vocabulary.from_text(t)
+    return vocab.encode(t), vocab.K, f"{source}, {len(t):,} chars, K={vocab.K}"
+
+
+class OneHotRNN:
+    """The reference: lab 4 written the way the course text reads.  Column vectors, a one-hot
+    x_t, per-step matrix products forward and backward (U x_t, dU += da x_t^T, ...), then each
+    parameter clipped and updated by AdaGrad on its own."""
+
+    def __init__(self, init: dict, dtype, eta=0.1, eps=1e-8, clip=5.0) -> None:
+        import numpy as np
+
+        self.np = np
+        self.p = {k: np.array(v, dtype=dtype).reshape(v.shape[0], -1) for k, v in init.items()}
+        self.mem = {k: np.zeros_like(v) for k, v in self.p.items()}
+        self.eta, self.eps, self.clip = eta, eps, clip
+
+    def step(self, x, y, hprev):
+        np = self.np
+        U, W, V, b, c = (self.p[k] for k in ("U", "W", "V", "b", "c"))
+        m, K = U.shape
+        xs, hs, ps = {}, {-1: hprev}, {}
+        loss = 0.0
+        for t in range(len(x)):
+            xs[t] = np.zeros((K, 1), dtype=U.dtype)
+            xs[t][x[t]] = 1
+            hs[t] = np.tanh(W @ hs[t - 1] + U @ xs[t] + b)
+            o = V @ hs[t] + c
+            e = np.exp(o - o.max())
+            ps[t] = e / e.sum()
+            loss -= float(np.log(ps[t][y[t], 0]))
+        grads = {k: np.zeros_like(v) for k, v in self.p.items()}
+        dh_next = np.zeros((m, 1), dtype=U.dtype)
+        for t in reversed(range(len(x))):
+            g = ps[t].copy()
+            g[y[t]] -= 1
+            grads["V"] += g @ hs[t].T
+            grads["c"] += g
+            da = (1 - hs[t] * hs[t]) * (V.T @ g + dh_next)
+            grads["b"] += da
+            grads["U"] += da @ xs[t].T
+            grads["W"] += da @ hs[t - 1].T
+            dh_next = W.T @ da
+        for k, grad in grads.items():
+            grad = np.clip(grad, -self.clip, self.clip)
+            self.mem[k] += grad * grad
+            self.p[k] -= self.eta * grad / np.sqrt(self.mem[k] + self.eps)
+        return loss, hs[len(x) - 1]
+
+
+def reference_seconds(init, data, n_updates: int, dtype) -> float:
+    """Seconds for ``n_updates`` updates of the one-hot reference, walking the corpus as the
+    spec's loop does."""
+    import numpy as np
+
+    model = OneHotRNN(init, dtype)
+    zeros = np.zeros((init["W"].shape[0], 1), dtype=dtype)
+    xs, ys = data.tolist(), data[1:].tolist()  # Python ints, as a course loop indexes
+
+    def step(x, y, h0):
+        return model.step(x, y, zeros if h0 is None else h0)[1]
+
+    started = time.perf_counter()
+    walk_lists(xs, ys, len(data), n_updates, 25, step)
+    return time.perf_counter() - started
+
+
+def next_position(e: int, n: int, tau: int) -> tuple[int, bool]:
+    """Spec 0.5 (0-based): e += tau; back to 0 (an epoch is done) when the next window would
+    not fit."""
+    e += tau
+    return (0, True) if e > n - tau - 1 else (e, False)
+
+
+def walk_lists(xs, ys, n, n_updates, tau, step) -> None:
+    e, hprev = 0, None
+    for _ in range(n_updates):
+        hprev = step(xs[e : e + tau], ys[e : e + tau], None if e == 0 else hprev)
+        e, wrapped = next_position(e, n, tau)
+        if wrapped:
+            hprev = None
+
+
+def project_seconds(data, K: int, n_updates: int, dtype: str) -> float:
+    """Seconds of ``dd2424.rnn_trainer.train`` for ``n_updates`` updates of the sequential walk
+    (no sampling, no logging)."""
+    import numpy as np
+
+    from dd2424.rnn_trainer import RNNConfig, Trainer, train
+    from dd2424.walks import Walk
+
+    walk = Walk("sequential", [(0, len(data))], 25, 1, np.random.default_rng(SEED))
+    state = Trainer(RNNConfig(dtype=dtype), K, np.random.default_rng(SEED), walk=walk)
+    history = train(state, data, n_updates, loss_every=10**9, sample_every=None, log_every=0)
+    return history.seconds
+
+
+def torch_rnn_seconds(torch, init, data, n_updates: int, use_module: bool) -> float:
+    """Seconds for ``n_updates`` updates in PyTorch at batch 1, float32, autograd;
+    clip_grad_value_ then AdaGrad by hand (eps inside the square root as in the spec;
+    torch.optim.Adagrad adds it outside).  ``use_module``:
+    torch.nn.RNN over one-hot inputs (the loop runs in C++), else an explicit Python loop
+    h = tanh(W h + U[:, x_t] + b)."""
+    import numpy as np
+
+    F = torch.nn.functional
+    m, K = init["U"].shape
+    eta, eps, clip = 0.1, 1e-8, 5.0
+    if use_module:
+        rnn_layer = torch.nn.RNN(K, m, nonlinearity="tanh")
+        out_layer = torch.nn.Linear(m, K)
+        with torch.no_grad():
+            rnn_layer.weight_ih_l0.copy_(torch.from_numpy(init["U"]))
+            rnn_layer.weight_hh_l0.copy_(torch.from_numpy(init["W"]))
+            rnn_layer.bias_ih_l0.copy_(torch.from_numpy(init["b"]))
+            rnn_layer.bias_hh_l0.zero_()
+            out_layer.weight.copy_(torch.from_numpy(init["V"]))
+            out_layer.bias.copy_(torch.from_numpy(init["c"]))
+        params = [*rnn_layer.parameters(), *out_layer.parameters()]
+        eye = torch.eye(K)
+    else:
+        P = {k: torch.tensor(v, requires_grad=True) for k, v in init.items()}
+        params = list(P.values())
+    mem = [torch.zeros_like(p) for p in params]
+    datat = torch.from_numpy(np.ascontiguousarray(data, dtype=np.int64))
+    xs = data.tolist()
+    zeros = torch.zeros(m)
+
+    def step(e, h0):
+        y = datat[e + 1 : e + 26]
+        if use_module:
+            out, h_last = rnn_layer(eye[datat[e : e + 25]].unsqueeze(1), h0.view(1, 1, m))
+            loss = F.cross_entropy(out_layer(out[:, 0]), y, reduction="sum")
+            h_last = h_last.view(m)
+        else:
+            h, hs = h0, []
+            for xt in xs[e : e + 25]:
+                h = torch.tanh(P["W"] @ h + P["U"][:, xt] + P["b"])
+                hs.append(h)
+            loss = F.cross_entropy(torch.stack(hs) @ P["V"].T + P["c"], y, reduction="sum")
+            h_last = h
+        for p in params:
+            p.grad = None
+        loss.backward()
+        torch.nn.utils.clip_grad_value_(params, clip)
+        with torch.no_grad():
+            for p, mp in zip(params, mem, strict=True):
+                mp.addcmul_(p.grad, p.grad)
+                p.addcdiv_(p.grad, (mp + eps).sqrt_(), value=-eta)
+        return h_last.detach()
+
+    started = time.perf_counter()
+    e, hprev = 0, zeros
+    for _ in range(n_updates):
+        hprev = step(e, zeros if e == 0 else hprev)  # h0 = 0 at the start of each epoch
+        e, _ = next_position(e, len(data), 25)
+    return time.perf_counter() - started
+
+
+def check_reference(data, K: int) -> str:
+    """One update of the reference and of the project from the same parameters must agree."""
+    import numpy as np
+
+    from dd2424.rnn_trainer import RNNConfig, Trainer
+
+    state = Trainer(RNNConfig(), K, np.random.default_rng(SEED))
+    ref = OneHotRNN({k: v.copy() for k, v in state.params.items()}, np.float64)
+    loss_ref, _ = ref.step(data[:25].tolist(), data[1:26].tolist(), np.zeros((100, 1)))
+    loss, _ = state.step(data[:25], data[1:26], np.zeros(100))
+    diff = max(float(np.abs(ref.p[k].ravel() - state.params[k].ravel()).max()) for k in ref.p)
+    ok = abs(loss - loss_ref) < 1e-9 * abs(loss) and diff < 1e-12
+    return f"same loss and parameters as the project after 1 update: {'yes' if ok else 'NO'}"
+
+
+def worker(size: dict, args) -> dict:
+    import numpy as np
+
+    from dd2424 import rnn
+
+    repeats, warmup, threads = args.repeats, args.warmup, args.threads
+    torch = import_torch(threads)
+    data, K, source = load_corpus(size["corpus_chars"])
+    n = size["rnn_updates"]
+    init = rnn.init_params(100, K, np.random.default_rng(SEED), dtype=np.float32)
+    init64 = rnn.init_params(100, K, np.random.default_rng(SEED), dtype=np.float64)
+    peers: dict[str, Callable[[], float]] = {
+        "project float32": lambda: project_seconds(data, K, n, "float32"),
+        "project float64": lambda: project_seconds(data, K, n, "float64"),
+        "one-hot reference float32": lambda: reference_seconds(init, data, n, np.float32),
+        "one-hot reference float64": lambda: reference_seconds(init64, data, n, np.float64),
+    }
+    if torch is not None:
+        peers["PyTorch loop float32"] = lambda: torch_rnn_seconds(torch, init, data, n, False)
+        peers["PyTorch nn.RNN float32"] = lambda: torch_rnn_seconds(torch, init, data, n, True)
+    times = time_rounds(peers, repeats, warmup)
+    notes = {
+        "project": "dd2424.rnn_trainer.Trainer + train (no sampling)",
+        "one-hot": check_reference(data, K),
+        "PyTorch loop": "batch 1, explicit loop, autograd, clip_grad_value_, AdaGrad by hand",
+        "PyTorch nn.RNN": "batch 1, nn.RNN on one-hot input + Linear (+ its 2nd bias b_hh)",
+    }
+    rows = []
+    for name, seconds in times.items():
+        dtype = name.rsplit(" ", 1)[1]
+        note = next(v for k, v in notes.items() if name.startswith(k))
+        rates = [n / s for s in seconds]
+        case = f"m=100 tau=25 K={K}: {name.rsplit(' ', 1)[0]}"
+        rows.append(row("rnn", case, rates, "updates/s", dtype, threads, note))
+    if torch is None:
+        for name in ("PyTorch loop", "PyTorch nn.RNN"):
+            rows.append(
+                row(
+                    "rnn",
+                    f"m=100 tau=25 K={K}: {name}",
+                    None,
+                    "updates/s",
+                    "float32",
+                    threads,
+                    NO_TORCH,
+                )
+            )
+    return {"rows": rows, "info": worker_info(torch) | {"corpus": source}}
+
+
+def goals(med, infos: dict) -> list[tuple]:
+    rnn32 = med("rnn", ": project")
+    torch_rates = [med("rnn", ": PyTorch loop"), med("rnn", ": PyTorch nn.RNN")]
+    torch_best = max((r for r in torch_rates if r == r), default=float("nan"))
+    return [
+        (
+            "RNN float32: project / one-hot reference float32 (updates/s)",
+            rnn32 / med("rnn", ": one-hot reference"),
+            ">=",
+            3.0,
+        ),
+        (
+            "RNN float64: project / one-hot reference float64 (updates/s)",
+            med("rnn", ": project", "float64") / med("rnn", ": one-hot reference", "float64"),
+            ">=",
+            3.0,
+        ),
+        (
+            "RNN float32: project / the faster PyTorch batch-1 peer (updates/s)",
+            rnn32 / torch_best,
+            ">=",
+            4.0,
+        ),
+    ]
