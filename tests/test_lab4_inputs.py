@@ -62,8 +62,12 @@ def nothing_trusted(tmp_path):
             ["lab4.runs.adam_chunks_b8.batch = 2000", "lower"],
         ),
         (
-            {"lab4": {"runs": {"adam": {"validation": {"mode": "chunk", "chunk": 20}}}}},
-            ["lab4.runs.adam.validation.chunk = 20", "0 .. 19"],
+            {"lab4": {"runs": {"adam_chunks_b32": {"chunks": 30}}}},
+            ["lab4.runs.adam_chunks_b32.batch = 32 lanes but only 30 training chunks", "raise"],
+        ),
+        (
+            {"lab4": {"runs": {"adam": {"validation": {"mode": "chunk", "chunk": 40}}}}},
+            ["lab4.runs.adam.validation.chunk = 40", "0 .. 39"],
         ),
         (
             {"lab4": {"comparisons": {"bonus": ["course", "adam"]}}},

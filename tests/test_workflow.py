@@ -415,7 +415,7 @@ def test_offline_download_fails_with_one_clear_message(tmp_path):
 
 
 def test_corpus_local_copy_is_verified_and_offline_download_names_the_key(tmp_path):
-    text = "To be, or not to be: that is the question.\n" * 20
+    text = "To be, or not to be: that is the question.\n" * 400  # long enough for lab 4
     local = tmp_path / "input.txt"
     local.write_text(text)
     digest = hashlib.sha256(text.encode()).hexdigest()

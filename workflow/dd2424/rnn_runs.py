@@ -123,6 +123,12 @@ def pieces(n: int, settings: Mapping, where: str = "lab4.train") -> list[tuple[i
         else:
             out = cut(*segments[0], L)
         what, fix = f"{where}.chunks = {L} cuts the text into pieces", f"lower {where}.chunks"
+        if batch > len(out):
+            raise SettingsError(
+                f"{where}.batch = {batch} lanes but only {len(out)} training chunks "
+                f"({where}.chunks = {L}): each lane walks a chunk of its own, so raise "
+                f"{where}.chunks or lower {where}.batch"
+            )
     elif kind == "sequential":
         out = [p for s in segments for p in cut(*s, batch)]
         what = f"{where}.batch = {batch} cuts the training text into lanes"
