@@ -274,6 +274,17 @@ def test_lab4_variants_resample_without_retraining(offline_run):
     assert "rnn_sample" in result.stdout and "rnn_train" not in result.stdout
 
 
+def test_lab4_equal_time_config_builds_its_comparison_only(tmp_path):
+    targets = [
+        "results/lab4/comparison_equal_time.tsv",
+        "benchmarks/timing/lab4/comparison_equal_time.tsv",
+    ]
+    config = str(ROOT / "config" / "lab4_equal_time.yaml")
+    result = snakemake("-n", "--configfile", config, "--", *targets, cwd=tmp_path)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    assert "rnn_train                 5" in result.stdout
+
+
 def descendants(pid: int) -> list[int]:
     """Process ids of all descendants of ``pid`` (from /proc)."""
     children: dict[int, list[int]] = {}
