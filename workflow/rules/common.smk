@@ -11,6 +11,8 @@ from snakemake.utils import min_version, validate
 
 from dd2424.data import BATCH_DIR, CIFAR_FILES, DIM, TEST_BATCH, Split
 from dd2424.experiments import build_network, merge
+from dd2424.rnn_runs import SettingsError, check_settings, read_corpus
+from dd2424.rnn_runs import check_gradcheck as check_rnn_gradcheck
 from dd2424.search import get_path, set_path, to_value
 
 min_version("9.0")
@@ -485,12 +487,135 @@ def lab_targets(lab):
     return targets
 
 
-LAB4_TARGETS = [
-    "results/lab4/gradcheck.tsv",
-    "results/lab4/samples.md",
-    "results/lab4/metrics.json",
-    "results/lab4/figures/smooth_loss.png",
-]
+# ---- lab 4: the character RNN; runs are lab4.runs.<run> merged over lab4.train
+
+LAB4 = config["lab4"]
+checked(LAB4["train"], "rnn_run.schema.yaml", "lab4.train", "lab4.train")
+
+
+def rnn_run_settings(run):
+    settings = merge(LAB4["train"], LAB4["runs"][run])
+    where = f"lab4.runs.{run} (merged with lab4.train)"
+    return checked(settings, "rnn_run.schema.yaml", where, f"lab4.runs.{run}")
+
+
+RNN_RUNS = {run: rnn_run_settings(run) for run in LAB4["runs"]}
+RNN_CODE = lib("rnn", "rnn_trainer", "optim", "walks", "sampling", "rnn_runs", "text")
+
+
+def rnn_run_dir(run):
+    return f"results/lab4/runs/{run}"
+
+
+def rnn_has_validation(run):
+    return RNN_RUNS[run]["validation"]["mode"] != "none"
+
+
+def check_lab4_lists():
+    unknown = sorted(set(LAB4["headline"]) - set(RNN_RUNS))
+    if unknown:
+        raise WorkflowError(f"config lab4.headline names unknown runs {unknown}")
+    for name, runs in LAB4["comparisons"].items():
+        unknown = sorted(set(runs) - set(RNN_RUNS))
+        if unknown:
+            raise WorkflowError(
+                f"config lab4.comparisons.{name} names unknown runs {unknown}"
+            )
+        blind = [run for run in runs if not rnn_has_validation(run)]
+        if blind:
+            raise WorkflowError(
+                f"config lab4.comparisons.{name}: runs {blind} have no validation text "
+                "(validation.mode: none), so there is no validation loss to compare: give "
+                "them validation: {mode: tail} or leave them out"
+            )
+    if "sampling" in LAB4:
+        run = LAB4["sampling"]["run"]
+        if run not in RNN_RUNS:
+            raise WorkflowError(
+                f"config lab4.sampling.run: {run!r} is not a run of lab4.runs "
+                f"(have: {sorted(RNN_RUNS)})"
+            )
+        if not rnn_has_validation(run):
+            raise WorkflowError(
+                f"config lab4.sampling.run: run {run!r} has no validation text "
+                "(validation.mode: none), which the sampling comparison measures on: name "
+                "a run with validation.mode tail or chunk"
+            )
+
+
+def known_corpus_length():
+    """(characters, where they come from) of the corpus when they are known before any job
+    runs (synthetic text: from config; a corpus file or local copy that exists: read), else
+    None."""
+    if CORPUS["source"] == "synthetic":
+        return CORPUS["synthetic"]["n_chars"], "lab4.corpus.synthetic.n_chars"
+    for path in (corpus_file(), local_copy("lab4.corpus")):
+        if path and Path(path).is_file():
+            try:
+                return len(read_corpus(path)), f"corpus {path}"
+            except SettingsError as err:
+                raise WorkflowError(str(err))
+    return None
+
+
+def check_lab4_lengths(n, source):
+    """Settings the text is too short for fail here, before any job starts, naming the key."""
+    try:
+        check_rnn_gradcheck(n, LAB4["gradcheck"])
+        for run, settings in RNN_RUNS.items():
+            check_settings(n, settings, f"lab4.runs.{run}")
+    except SettingsError as err:
+        raise WorkflowError(
+            f"config {err} ({source}; a run's settings are lab4.train merged with "
+            "lab4.runs.<run>)"
+        )
+
+
+check_lab4_lists()
+_corpus_length = known_corpus_length()
+if _corpus_length is not None:
+    check_lab4_lengths(*_corpus_length)
+
+
+def rnn_comparison_inputs(kind):
+    """Per-run inputs of a lab-4 comparison: ``metrics``, ``curves`` (validation records),
+    ``timing`` (the wall-clock records) or ``benchmarks`` (the jobs' benchmark files).
+    """
+
+    def inputs(wildcards):
+        runs = LAB4["comparisons"][wildcards.comparison]
+        return {
+            "metrics": [f"{rnn_run_dir(r)}/metrics.json" for r in runs],
+            "curves": [f"{rnn_run_dir(r)}/validation.tsv" for r in runs],
+            "timing": [f"benchmarks/timing/lab4/runs/{r}.tsv" for r in runs],
+            "benchmarks": [f"benchmarks/jobs/lab4/train/{r}.tsv" for r in runs],
+        }[kind]
+
+    return inputs
+
+
+def lab4_targets():
+    targets = ["results/lab4/gradcheck.tsv"]
+    for run in RNN_RUNS:
+        base = rnn_run_dir(run)
+        targets += [
+            f"{base}/metrics.json",
+            f"{base}/training_samples.md",
+            f"{base}/samples.md",
+        ]
+        targets.append(f"results/lab4/figures/{run}_smooth_loss.png")
+    for name in LAB4["comparisons"]:
+        targets += [f"results/lab4/comparison_{name}.{ext}" for ext in ("tsv", "md")]
+        targets.append(f"results/lab4/figures/comparison_{name}.png")
+        timing = f"benchmarks/timing/lab4/comparison_{name}"
+        targets += [f"{timing}.tsv", f"{timing}.md", f"{timing}_seconds.png"]
+    if "sampling" in LAB4:
+        targets += ["results/lab4/sampling.tsv", "results/lab4/sampling.md"]
+        targets.append("results/lab4/figures/sampling.png")
+    return targets
+
+
+LAB4_TARGETS = lab4_targets()
 
 
 # ---- the headline: results/summary.md and the report's front page
@@ -540,28 +665,31 @@ def corpus_data():
     }
 
 
-SUMMARY_LAB4 = {
-    "lab4_metrics": "results/lab4/metrics.json",
-    "lab4_gradcheck": "results/lab4/gradcheck.tsv",
-    "lab4_passage": "results/lab4/passage.txt",
-}
-
-
 def summary_inputs():
-    """Named inputs of the summary rule: each lab's test-accuracy table and gradient check,
-    lab 4's metrics, gradient check and passage."""
+    """Named inputs of the summary rule: each lab's test-accuracy table and gradient check;
+    lab 4's gradient check, the metrics of its headline runs (lab4_metrics_<run>) and the
+    passage of the first."""
     files = {}
     for lab in LABS:
         files[f"{lab}_table"] = f"results/{lab}/test_accuracy.tsv"
         if "gradcheck" in config[lab]:
             files[f"{lab}_gradcheck"] = f"results/{lab}/gradcheck.tsv"
-    return files | SUMMARY_LAB4
+    files["lab4_gradcheck"] = "results/lab4/gradcheck.tsv"
+    for run in LAB4["headline"]:
+        files[f"lab4_metrics_{run}"] = f"{rnn_run_dir(run)}/metrics.json"
+    if LAB4["headline"]:
+        files["lab4_passage"] = f"{rnn_run_dir(LAB4['headline'][0])}/passage.txt"
+    return files
 
 
 def key_figures(lab):
     """The figures and tables the front page lists for a lab (file names)."""
     if lab == "lab4":
-        return [Path(t).name for t in LAB4_TARGETS if t.endswith((".png", ".md"))]
+        names = [f"{run}_smooth_loss.png" for run in LAB4["headline"]]
+        names += [f"comparison_{name}.png" for name in LAB4["comparisons"]]
+        names += [f"comparison_{name}.md" for name in LAB4["comparisons"]]
+        names += ["sampling.png", "sampling.md"] if "sampling" in LAB4 else []
+        return names
     names = [f"{run}_curves.png" for run in config[lab]["headline"]]
     names += [f"{final_figure_name(search)}_curves.png" for search in searches(lab)]
     names += [f"compare_{name}.png" for name in comparisons(lab)]

@@ -151,7 +151,7 @@ rule summary:
             "lab4": "character-level RNN",
         },
         data={"cifar": cifar_data(), "corpus": corpus_data()},
-        headline={lab: config[lab]["headline"] for lab in LABS},
+        headline={lab: config[lab]["headline"] for lab in [*LABS, "lab4"]},
         figures={lab: key_figures(lab) for lab in [*LABS, "lab4"]},
         linkable=unique_report_names(),
         reference=config["lab4"]["reference"],

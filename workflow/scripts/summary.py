@@ -25,16 +25,19 @@ for lab in params.labs:
             figures=params.figures[lab],
         )
     )
-passage = Path(inputs.lab4_passage).read_text(encoding="utf-8")
+passage = inputs.get("lab4_passage")
 labs.append(
     Lab(
         "lab4",
         params.titles["lab4"],
         corpus,
-        rows=[rnn_row(read_json(inputs.lab4_metrics), params.reference)],
+        rows=[
+            rnn_row(run, read_json(inputs[f"lab4_metrics_{run}"]), params.reference)
+            for run in params.headline["lab4"]
+        ],
         gradcheck=pd.read_csv(inputs.lab4_gradcheck, sep="\t"),
         figures=params.figures["lab4"],
-        passage=passage[:600],
+        passage=Path(passage).read_text(encoding="utf-8")[:600] if passage else "",
     )
 )
 Path(snakemake.output.md).write_text(markdown(labs), encoding="utf-8")
