@@ -88,7 +88,7 @@ def test_headline_table_has_a_row_per_lab_and_marks_what_is_not_comparable(offli
     assert text.count("Gradient check: pass") == 4
     assert "Best model, the start of its passage" in text
     front = (offline_run / "results/front_page.rst").read_text(encoding="utf-8")
-    assert ".. csv-table::" in front and '"lab4", "char-RNN"' in front
+    assert ".. csv-table::" in front and '"lab4", "course"' in front
 
 
 def test_lab_tables_label_the_course_numbers_with_the_data(offline_run):

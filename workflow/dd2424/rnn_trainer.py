@@ -261,7 +261,7 @@ class Trainer:
 
     @classmethod
     def load(cls, path: str | Path) -> Trainer:
-        with np.load(path) as f:
+        with np.load(path, allow_pickle=False) as f:  # never unpickle
             meta = json.loads(str(f["meta"][()]))
             arrays = {k: f[k] for k in f.files if k != "meta"}
         if meta.get("format") != FORMAT:
