@@ -67,10 +67,14 @@ def schema_errors(instance, schema_name, prefix=""):
             lines.append(f"  {key or '(top level)'}: needs {need} of ({check})")
         else:
             value = short(error.instance)
+            why = (
+                error.schema.get("description") if error.validator == "const" else None
+            )
             lines.append(
                 f"  {key or '(top level)'} = {value}: {short(error.message, 160)} ({check})"
+                + (f": {why}" if why else "")
             )
-    return sorted(lines)
+    return sorted(set(lines))
 
 
 def checked(instance, schema_name, where, prefix=""):
