@@ -118,7 +118,7 @@ def lib(*modules):
     return [str(PACKAGE_DIR / f"{m}.py") for m in modules]
 
 
-TRAIN_CODE = lib("nn", "train", "schedules", "experiments")
+TRAIN_CODE = lib("nn", "train", "schedules", "experiments", "augment")
 
 
 OFFICIAL_CIFAR10_MD5 = "md5:c58f30108f718f92721af3b95e74349a"
