@@ -198,10 +198,13 @@ def synthetic_images(
     """Draw n uint8 images with balanced, shuffled labels: mid-grey + the class prototype +
     a random mix of the (class-independent) nuisance patterns + pixel noise.
 
-    With ``shift`` > 0 the prototype is moved by dy, dx uniform in -shift..shift pixels (the
+    With ``shift`` > 0 the image's content (its class prototype and its mix of nuisance
+    patterns, before the pixel noise) is moved by dy, dx uniform in -shift..shift pixels (the
     uncovered part is left mid-grey), with ``mirror`` it is mirrored left-right with
     probability 1/2, per image (drawn after everything else, so without them the draws and
-    the images are exactly the plain ones): flips and translations then preserve the label."""
+    the images are exactly the plain ones).  The whole scene moves, as in a photograph, so a
+    flipped or shifted image is as likely as the original: flips and translations preserve
+    the label and the data's distribution (up to the mid-grey border)."""
     y = rng.permutation(np.arange(n) % len(prototypes))
     if not (shift or mirror):
         X = 127.5 + prototypes[y]
@@ -212,8 +215,9 @@ def synthetic_images(
     pixel_noise = rng.normal(0.0, noise, size=(n, DIM))
     mirrored = rng.random(n) < 0.5 if mirror else np.zeros(n, dtype=bool)
     dy, dx = rng.integers(-shift, shift + 1, size=(2, n)) if shift else np.zeros((2, n), int)
-    X = 127.5 + place(prototypes[y], mirrored, dy, dx)
-    X += mix @ nuisance
+    scene = prototypes[y]
+    scene += mix @ nuisance
+    X = 127.5 + place(scene, mirrored, dy, dx)
     X += pixel_noise
     return np.clip(np.rint(X), 0, 255).astype(np.uint8), y
 
@@ -236,7 +240,7 @@ def write_synthetic_cifar(
     ``n_nuisance`` class-independent smooth patterns with random N(0, ``nuisance``^2)
     weights, which overlap the class directions and make the problem hard, and pixel noise.
     A linear classifier learns it far above the 10% chance level but well below 100%.
-    ``shift`` and ``mirror`` place each image's prototype at a random offset and mirror it at
+    ``shift`` and ``mirror`` place each image's content at a random offset and mirror it at
     random (``synthetic_images``), so that augmentation by flips and translations is
     label-preserving and helps; off by default (the same bytes as without them).
     """
