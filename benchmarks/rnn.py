@@ -1,10 +1,13 @@
 """The `rnn` comparison: updates per second of lab 4's char-RNN (m = 100, tau = 25, AdaGrad,
 clip 5) on Tiny Shakespeare (../shared/data) or the project's synthetic corpus: the project
 (float32, float64) next to a one-hot reference written in the course's style and PyTorch CPU
-at batch 1 (an explicit loop and nn.RNN).  Always 1 thread, as the pipeline's jobs run."""
+at batch 1 (an explicit loop and nn.RNN); and characters per second of the mini-batch path
+(B = 32 sequences per update) next to B = 1 and to the BLAS floor of its matrix products.
+Always 1 thread, as the pipeline's jobs run."""
 
 from __future__ import annotations
 
+import statistics
 import time
 from collections.abc import Callable
 
@@ -93,9 +96,14 @@ def reference_seconds(init, data, n_updates: int, dtype) -> float:
     return time.perf_counter() - started
 
 
-def walk_lists(xs, ys, n, n_updates, tau, step) -> None:
-    from dd2424.rnn import next_position
+def next_position(e: int, n: int, tau: int) -> tuple[int, bool]:
+    """Spec 0.5 (0-based): e += tau; back to 0 (an epoch is done) when the next window would
+    not fit."""
+    e += tau
+    return (0, True) if e > n - tau - 1 else (e, False)
 
+
+def walk_lists(xs, ys, n, n_updates, tau, step) -> None:
     e, hprev = 0, None
     for _ in range(n_updates):
         hprev = step(xs[e : e + tau], ys[e : e + tau], None if e == 0 else hprev)
@@ -105,14 +113,77 @@ def walk_lists(xs, ys, n, n_updates, tau, step) -> None:
 
 
 def project_seconds(data, K: int, n_updates: int, dtype: str) -> float:
-    """Seconds of ``dd2424.rnn.train`` for ``n_updates`` updates (no sampling, no logging)."""
+    """Seconds of ``dd2424.rnn_trainer.train`` for ``n_updates`` updates of the sequential walk
+    (no sampling, no logging)."""
     import numpy as np
 
-    from dd2424 import rnn
+    from dd2424.rnn_trainer import RNNConfig, Trainer, train
+    from dd2424.walks import Walk
 
-    state = rnn.Trainer(rnn.RNNConfig(dtype=dtype), K, np.random.default_rng(SEED))
-    history = rnn.train(state, data, n_updates, loss_every=10**9, sample_every=None, log_every=0)
+    walk = Walk("sequential", [(0, len(data))], 25, 1, np.random.default_rng(SEED))
+    state = Trainer(RNNConfig(dtype=dtype), K, np.random.default_rng(SEED), walk=walk)
+    history = train(state, data, n_updates, loss_every=10**9, sample_every=None, log_every=0)
     return history.seconds
+
+
+BATCH = 32
+
+
+def batch_seconds(data, K: int, n_updates: int, batch: int) -> float:
+    """Seconds of ``dd2424.rnn_trainer.train`` for ``n_updates`` float32 AdaGrad updates of
+    ``batch`` sequences each (the sequential walk: the text cut into ``batch`` lanes)."""
+    import numpy as np
+
+    from dd2424.rnn_trainer import RNNConfig, Trainer, train
+    from dd2424.walks import Walk, cut
+
+    walk = Walk("sequential", cut(0, len(data), batch), 25, batch, np.random.default_rng(SEED))
+    cfg = RNNConfig(dtype="float32", batch=batch)
+    state = Trainer(cfg, K, np.random.default_rng(SEED), walk=walk)
+    history = train(state, data, n_updates, loss_every=10**9, sample_every=None, log_every=0)
+    return history.seconds
+
+
+def flop_per_char(m: int, K: int) -> int:
+    """Multiply-adds x 2 of the forward and backward products per character: h W^T, da W and
+    dW (2 m^2 each); h V^T, dV, g V and dU (2 m K each)."""
+    return 3 * 2 * m * m + 4 * 2 * m * K
+
+
+def floor_seconds(K: int, n_updates: int, batch: int, m: int = 100, tau: int = 25) -> float:
+    """The BLAS floor of ``n_updates`` mini-batch updates: their matrix products alone, float32,
+    into preallocated outputs, on random data of the real shapes (per step of the loops the
+    (B, m) x (m, m) products of the forward and backward recurrences; over the whole sequence
+    the output layer, dV, g V, dW and dU as (tau B)-row products)."""
+    import numpy as np
+
+    rng = np.random.default_rng(SEED)
+
+    def mat(*shape):
+        return rng.standard_normal(shape, dtype=np.float32)
+
+    W, V = mat(m, m), mat(K, m)
+    H, G, dA, X = mat(tau * batch, m), mat(tau * batch, K), mat(tau * batch, m), mat(tau * batch, K)
+    h, out_h = mat(batch, m), np.empty((batch, m), np.float32)
+    O, dHo = np.empty((tau * batch, K), np.float32), np.empty((tau * batch, m), np.float32)
+    dV, dW, dU = (
+        np.empty((K, m), np.float32),
+        np.empty((m, m), np.float32),
+        np.empty((m, K), np.float32),
+    )
+    WT = W.T
+    started = time.perf_counter()
+    for _ in range(n_updates):
+        for _ in range(tau):
+            np.matmul(h, WT, out=out_h)
+        np.matmul(H, V.T, out=O)
+        np.matmul(G.T, H, out=dV)
+        np.matmul(G, V, out=dHo)
+        for _ in range(tau):
+            np.matmul(h, W, out=out_h)
+        np.matmul(dA.T, H, out=dW)
+        np.matmul(dA.T, X, out=dU)
+    return time.perf_counter() - started
 
 
 def torch_rnn_seconds(torch, init, data, n_updates: int, use_module: bool) -> float:
@@ -169,8 +240,6 @@ def torch_rnn_seconds(torch, init, data, n_updates: int, use_module: bool) -> fl
                 p.addcdiv_(p.grad, (mp + eps).sqrt_(), value=-eta)
         return h_last.detach()
 
-    from dd2424.rnn import next_position
-
     started = time.perf_counter()
     e, hprev = 0, zeros
     for _ in range(n_updates):
@@ -183,9 +252,9 @@ def check_reference(data, K: int) -> str:
     """One update of the reference and of the project from the same parameters must agree."""
     import numpy as np
 
-    from dd2424 import rnn
+    from dd2424.rnn_trainer import RNNConfig, Trainer
 
-    state = rnn.Trainer(rnn.RNNConfig(), K, np.random.default_rng(SEED))
+    state = Trainer(RNNConfig(), K, np.random.default_rng(SEED))
     ref = OneHotRNN({k: v.copy() for k, v in state.params.items()}, np.float64)
     loss_ref, _ = ref.step(data[:25].tolist(), data[1:26].tolist(), np.zeros((100, 1)))
     loss, _ = state.step(data[:25], data[1:26], np.zeros(100))
@@ -211,12 +280,20 @@ def worker(size: dict, args) -> dict:
         "one-hot reference float32": lambda: reference_seconds(init, data, n, np.float32),
         "one-hot reference float64": lambda: reference_seconds(init64, data, n, np.float64),
     }
+    n_batch = max(1, n // 8)
+    peers[f"project B={BATCH} float32"] = lambda: batch_seconds(data, K, n_batch, BATCH)
+    peers[f"BLAS floor B={BATCH} float32"] = lambda: floor_seconds(K, n_batch, BATCH)
     if torch is not None:
         peers["PyTorch loop float32"] = lambda: torch_rnn_seconds(torch, init, data, n, False)
         peers["PyTorch nn.RNN float32"] = lambda: torch_rnn_seconds(torch, init, data, n, True)
     times = time_rounds(peers, repeats, warmup)
     notes = {
-        "project": "dd2424.rnn.Trainer + train (no sampling)",
+        f"project B={BATCH}": f"AdaGrad, sequential walk in {BATCH} lanes, {n_batch} updates",
+        f"BLAS floor B={BATCH}": (
+            f"the products of {n_batch} B={BATCH} updates alone, "
+            f"{flop_per_char(100, K) / 1e3:.0f} kFLOP/char"
+        ),
+        "project": "dd2424.rnn_trainer.Trainer + train (no sampling)",
         "one-hot": check_reference(data, K),
         "PyTorch loop": "batch 1, explicit loop, autograd, clip_grad_value_, AdaGrad by hand",
         "PyTorch nn.RNN": "batch 1, nn.RNN on one-hot input + Linear (+ its 2nd bias b_hh)",
@@ -225,9 +302,20 @@ def worker(size: dict, args) -> dict:
     for name, seconds in times.items():
         dtype = name.rsplit(" ", 1)[1]
         note = next(v for k, v in notes.items() if name.startswith(k))
-        rates = [n / s for s in seconds]
         case = f"m=100 tau=25 K={K}: {name.rsplit(' ', 1)[0]}"
+        if f"B={BATCH}" in name:  # mini-batch rows: characters per second
+            chars = [n_batch * BATCH * 25 / s for s in seconds]
+            if name.startswith("BLAS"):
+                gflops = statistics.median(chars) * flop_per_char(100, K) / 1e9
+                note += f", {gflops:.0f} GFLOP/s"
+            rows.append(row("rnn", case, chars, "chars/s", dtype, threads, note))
+            continue
+        rates = [n / s for s in seconds]
         rows.append(row("rnn", case, rates, "updates/s", dtype, threads, note))
+        if name == "project float32":  # B = 1 in characters per second, same rounds
+            chars = [r * 25 for r in rates]
+            note_b1 = "the project float32 rounds above, x 25 characters per update"
+            rows.append(row("rnn", f"{case} B=1", chars, "chars/s", dtype, threads, note_b1))
     if torch is None:
         for name in ("PyTorch loop", "PyTorch nn.RNN"):
             rows.append(
@@ -246,6 +334,7 @@ def worker(size: dict, args) -> dict:
 
 def goals(med, infos: dict) -> list[tuple]:
     rnn32 = med("rnn", ": project")
+    b1, b32 = med("rnn", ": project B=1"), med("rnn", f": project B={BATCH}")
     torch_rates = [med("rnn", ": PyTorch loop"), med("rnn", ": PyTorch nn.RNN")]
     torch_best = max((r for r in torch_rates if r == r), default=float("nan"))
     return [
@@ -266,5 +355,12 @@ def goals(med, infos: dict) -> list[tuple]:
             rnn32 / torch_best,
             ">=",
             4.0,
+        ),
+        (f"RNN float32: B={BATCH} / B=1 (characters/s)", b32 / b1, ">=", 3.0),
+        (
+            f"RNN float32 B={BATCH}: project / BLAS floor (share of floor throughput)",
+            b32 / med("rnn", f": BLAS floor B={BATCH}"),
+            "info",
+            0.0,
         ),
     ]

@@ -11,6 +11,17 @@ from dd2424 import data
 
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
+TEST_CONFIG = str(ROOT / "config" / "test.yaml")
+
+
+# Tests never touch the network: every HTTP(S) request outside loopback goes to a proxy on
+# a closed port (refused at once), in this process and in every subprocess it starts.
+NO_NETWORK = {
+    "http_proxy": "http://127.0.0.1:9",
+    "https_proxy": "http://127.0.0.1:9",
+    "no_proxy": "127.0.0.1,localhost",
+}
+os.environ.update(NO_NETWORK)
 
 
 @pytest.fixture(scope="session")
@@ -26,9 +37,12 @@ def rng() -> np.random.Generator:
     return np.random.default_rng(12345)
 
 
-def snakemake(*args: str, cwd: Path, timeout: float = 600) -> subprocess.CompletedProcess:
-    """Run the repository's workflow with the test environment's snakemake, in ``cwd``."""
-    env = os.environ | {"PYTHONHASHSEED": "0"}
+def snakemake(
+    *args: str, cwd: Path, timeout: float = 600, env: dict | None = None
+) -> subprocess.CompletedProcess:
+    """Run the repository's workflow with the test environment's snakemake, in ``cwd`` (with
+    PWD set to it, as a shell does, and PYTHONHASHSEED=0 unless ``env`` says otherwise)."""
+    env = os.environ | {"PYTHONHASHSEED": "0", "PWD": str(cwd)} | (env or {})
     return subprocess.run(
         [str(BIN / "snakemake"), "--snakefile", str(ROOT / "Snakefile"), *args],
         cwd=cwd,
@@ -44,3 +58,13 @@ def closed_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def offline_run(tmp_path_factory):
+    """One full run of the default DAG on the synthetic test config (shared by the workflow,
+    results and report tests)."""
+    workdir = tmp_path_factory.mktemp("offline")
+    result = snakemake("--cores", "2", "--configfile", TEST_CONFIG, cwd=workdir)
+    assert result.returncode == 0, result.stderr[-5000:]
+    return workdir

@@ -36,6 +36,9 @@ EXPECTED = [
     ("rnn", ": one-hot reference", "float64"),
     ("rnn", ": PyTorch loop", "float32"),
     ("rnn", ": PyTorch nn.RNN", "float32"),
+    ("rnn", ": project B=1", "float32"),
+    ("rnn", ": project B=32", "float32"),
+    ("rnn", ": BLAS floor B=32", "float32"),
     ("memory", "preprocess 5 batches (45k/5k split + test)", "float32"),
     ("memory", "train 1 epoch 3072+50+10 (load + run)", "float32"),
 ]
@@ -69,5 +72,5 @@ def test_benchmark_runs_on_tiny_size(tmp_path):
     assert goals.case.str.startswith("BN").sum() == 1
     assert goals.case.str.startswith("Wide").sum() == 2
     assert goals.case.str.startswith("Augmentation (flip, translate 2)").sum() == 1
-    assert goals.case.str.startswith("RNN").sum() == 3
+    assert goals.case.str.startswith("RNN").sum() == 5
     assert goals.case.str.startswith("preprocessing").sum() == 1

@@ -2,26 +2,22 @@
 
 import hashlib
 import json
+import os
+import signal
+import subprocess
+import time
+from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 import yaml
-from conftest import ROOT, closed_port, snakemake
+from conftest import BIN, ROOT, TEST_CONFIG, closed_port, snakemake
 
 from dd2424 import data, io
+from dd2424.rnn_trainer import Trainer
 
 pytestmark = pytest.mark.workflow
-
-TEST_CONFIG = str(ROOT / "config" / "test.yaml")
-
-
-@pytest.fixture(scope="module")
-def offline_run(tmp_path_factory):
-    """One full run of the default DAG on the synthetic test config."""
-    workdir = tmp_path_factory.mktemp("offline")
-    result = snakemake("--cores", "2", "--configfile", TEST_CONFIG, cwd=workdir)
-    assert result.returncode == 0, result.stderr[-5000:]
-    return workdir
 
 
 def test_offline_run_writes_every_result(offline_run):
@@ -113,13 +109,18 @@ def test_default_config_dry_run_shows_the_full_dag(tmp_path):
         "plot_templates": 4,
         "plot_comparison": 5,
         "results_table": 4,  # test accuracy of each lab + lab 3's sensitivity table
-        "timing_table": 3,  # wall times of each lab's training jobs (benchmarks/timing/)
+        "timing_table": 3,  # one per lab 1-3 (lab 4's are rnn_compare_timing)
         "download_corpus": 1,
         "rnn_gradcheck": 1,
-        "rnn_train": 1,
-        "plot_smooth_loss": 1,
+        "rnn_train": 8,  # the course's run + 7 runs of the bonus comparison
+        "rnn_sample": 8,
+        "plot_smooth_loss": 8,
+        "rnn_compare": 1,
+        "rnn_compare_timing": 1,
+        "rnn_sampling": 1,
+        "summary": 1,  # results/summary.md and the report's front page
         "all": 1,
-        "total": 103,
+        "total": 129,
     }
 
 
@@ -213,22 +214,130 @@ def test_lab3_tables_and_comparisons(offline_run):
 def test_lab4_trains_the_rnn_and_writes_its_records(offline_run):
     base = offline_run / "results/lab4"
     table = pd.read_csv(base / "gradcheck.tsv", sep="\t")
-    assert table["passed"].all() and list(table["parameter"]) == ["U", "W", "V", "b", "c"]
-    metrics = json.loads((base / "metrics.json").read_text())
-    assert metrics["updates"] == 1500 and metrics["resumed_from_update"] == 0
+    assert table["passed"].all() and list(table["parameter"]) == ["U", "W", "V", "b", "c"] * 2
+    assert table["check"].iloc[-1].endswith("B=4")  # the mini-batch forward/backward
+    course = base / "runs/course"
+    metrics = json.loads((course / "metrics.json").read_text())
+    assert metrics["updates"] == 1500 and metrics["best_by"] == "smooth loss"
     assert metrics["best_smooth_loss"] < 0.6 * metrics["initial_loss_expected"]
-    record = pd.read_csv(base / "smooth_loss.tsv", sep="\t")
+    assert metrics["val_characters"] == 0 and metrics["best_val_loss"] is None
+    assert not any("second" in key or "per_s" in key for key in metrics)  # no wall time
+    record = pd.read_csv(course / "smooth_loss.tsv", sep="\t")
     assert record["update"].tolist() == [1, *range(100, 1501, 100)]
-    samples = (base / "samples.md").read_text(encoding="utf-8")
+    samples = (course / "training_samples.md").read_text(encoding="utf-8")
     for updates in (0, 500, 1000, 1500):
         assert f"### after {updates} updates" in samples
-    assert "temperature = 0.5" in samples and "top_p = 0.9" in samples
-    assert len((base / "passage.txt").read_text(encoding="utf-8")) == 1000
-    model = io.load_arrays(base / "model.npz")
+    passages = (course / "samples.md").read_text(encoding="utf-8")
+    assert "temperature = 0.5" in passages and "top_p = 0.9" in passages
+    assert len((course / "passage.txt").read_text(encoding="utf-8")) == 500
+    model = io.load_arrays(course / "model.npz")
     assert model["U"].shape == (32, metrics["K"]) and len(model["vocab"]) == metrics["K"]
     assert list(model["vocab"]) == sorted(model["vocab"])
-    assert not (base / "checkpoint.npz").exists()  # removed once the run completed
-    assert (base / "figures/smooth_loss.png").stat().st_size > 10_000
+    assert {"h0", "x0", "val_range"} <= set(model)
+    assert not (course / "checkpoint.npz").exists()  # removed once the run completed
+    assert (base / "figures/course_smooth_loss.png").stat().st_size > 10_000
+
+
+def test_lab4_compares_optimizers_walks_and_batch_sizes(offline_run):
+    base = offline_run / "results/lab4"
+    table = pd.read_csv(base / "comparison_bonus.tsv", sep="\t").set_index("run")
+    assert set(table["optimizer"]) == {"adagrad", "rmsprop", "adam"}
+    assert set(table["walk"]) == {"sequential", "random", "chunks"}
+    assert table.loc["adam_chunks_b32", "batch"] == 32
+    assert (table["characters_seen"] == table["updates"] * table["batch"] * 25).all()
+    assert (table["best_val_loss"] < np.log(52)).all()  # all learn something (K = 52)
+    assert not any("second" in c or "per_s" in c for c in table.columns)
+    for name in ("adam", "adam_chunks_b32"):
+        validation = pd.read_csv(base / f"runs/{name}/validation.tsv", sep="\t")
+        assert validation["update"].tolist() == [0, 100, 200, 300]
+        metrics = json.loads((base / f"runs/{name}/metrics.json").read_text())
+        assert metrics["best_by"] == "validation loss"
+        assert metrics["best_val_loss"] == validation["val_loss"].min()
+    assert (base / "figures/comparison_bonus.png").stat().st_size > 10_000
+    timing = pd.read_csv(offline_run / "benchmarks/timing/lab4/comparison_bonus.tsv", sep="\t")
+    assert (timing["train_seconds"] > 0).all() and "best_val_loss_within_budget" in timing
+    assert (offline_run / "benchmarks/timing/lab4/comparison_bonus_seconds.png").exists()
+    sampling = pd.read_csv(base / "sampling.tsv", sep="\t")
+    assert len(sampling) == 4 and (sampling.loc[sampling["top_p"] == 1, "cut_rate"] == 0).all()
+    assert (base / "figures/sampling.png").stat().st_size > 10_000
+
+
+def test_lab4_variants_resample_without_retraining(offline_run):
+    config = write_config(offline_run, {"lab4": {"passages": {"variants": [{"temperature": 0.3}]}}})
+    result = snakemake("--cores", "1", "--configfile", TEST_CONFIG, config, "-n", cwd=offline_run)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "rnn_sample" in result.stdout and "rnn_train" not in result.stdout
+
+
+def test_lab4_equal_time_config_builds_its_comparison_only(tmp_path):
+    targets = [
+        "results/lab4/comparison_equal_time.tsv",
+        "benchmarks/timing/lab4/comparison_equal_time.tsv",
+    ]
+    config = str(ROOT / "config" / "lab4_equal_time.yaml")
+    result = snakemake("-n", "--configfile", config, "--", *targets, cwd=tmp_path)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    assert "rnn_train                 5" in result.stdout
+
+
+def descendants(pid: int) -> list[int]:
+    """Process ids of all descendants of ``pid`` (from /proc)."""
+    children: dict[int, list[int]] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        children.setdefault(int(fields[1]), []).append(int(stat.parent.name))
+    out, todo = [], [pid]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            out.append(child)
+            todo.append(child)
+    return out
+
+
+def test_a_killed_rnn_job_resumes_and_its_log_keeps_the_killed_part(tmp_path):
+    """kill -9 of the training job (as when a node is lost), then the same command again:
+    the run resumes from its checkpoint and its log keeps both parts."""
+    config = write_config(
+        tmp_path,
+        {"lab4": {"runs": {"course": {"updates": 12_000, "checkpoint_every": 500}}}},
+    )
+    target = "results/lab4/runs/course/metrics.json"
+    args = [target, "--cores", "1", "--configfile", TEST_CONFIG, config]
+    cmd = [str(BIN / "snakemake"), "--snakefile", str(ROOT / "Snakefile"), *args]
+    parent = subprocess.Popen(
+        cmd,
+        cwd=tmp_path,
+        env=os.environ | {"PYTHONHASHSEED": "0"},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    ckpt = tmp_path / "results/lab4/runs/course/checkpoint.npz"
+    deadline = time.monotonic() + 120
+    while not ckpt.exists() and parent.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.01)
+    jobs = [
+        pid
+        for pid in descendants(parent.pid)
+        if b"rnn_train" in Path(f"/proc/{pid}/cmdline").read_bytes()
+    ]
+    assert jobs, "the training job ended before it could be killed"
+    for pid in jobs:
+        os.kill(pid, signal.SIGKILL)
+    assert parent.wait(timeout=60) != 0
+    killed_at = Trainer.load(ckpt).update
+    assert 0 < killed_at < 12_000
+
+    result = snakemake(*args, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr[-3000:]
+    log = (tmp_path / "logs/lab4/train/course.log").read_text()
+    assert log.count("job started") == 2
+    assert f"resuming from results/lab4/runs/course/checkpoint.npz at update {killed_at}" in log
+    assert log.index("checkpoint at update 500") < log.index("resuming from")
+    assert json.loads((tmp_path / target).read_text())["updates"] == 12_000
+    assert not ckpt.exists()
 
 
 def write_config(tmp_path, overrides) -> str:
@@ -312,7 +421,7 @@ def test_offline_download_fails_with_one_clear_message(tmp_path):
 
 
 def test_corpus_local_copy_is_verified_and_offline_download_names_the_key(tmp_path):
-    text = "To be, or not to be: that is the question.\n" * 20
+    text = "To be, or not to be: that is the question.\n" * 400  # long enough for lab 4
     local = tmp_path / "input.txt"
     local.write_text(text)
     digest = hashlib.sha256(text.encode()).hexdigest()

@@ -21,13 +21,25 @@ from .fetch import file_digest
 PACKAGE_DIR = Path(__file__).resolve().parent
 
 
-def setup_logging(path: str | Path) -> None:
-    """Send log records and uncaught exceptions of a pipeline step to its log file."""
+def setup_logging(
+    path: str | Path, append: bool = False, copy_to: str | Path | None = None
+) -> None:
+    """Send log records and uncaught exceptions of a pipeline step to its log file.
+
+    The file is started afresh, or with ``append`` extended.  With ``copy_to`` every record
+    also goes (appended) to that second file: Snakemake deletes a job's log before it runs
+    the job again, so a job that can be resumed keeps its lines there, next to its
+    checkpoint, and the resumed job starts its log from that copy."""
     Path(path).parent.mkdir(parents=True, exist_ok=True)
-    handler = logging.FileHandler(path, mode="w")
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    formatter = logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s")
+    handlers = [logging.FileHandler(path, mode="a" if append else "w")]
+    if copy_to is not None:
+        Path(copy_to).parent.mkdir(parents=True, exist_ok=True)
+        handlers.append(logging.FileHandler(copy_to, mode="a"))
+    for handler in handlers:
+        handler.setFormatter(formatter)
     root = logging.getLogger()
-    root.handlers[:] = [handler]
+    root.handlers[:] = handlers
     root.setLevel(logging.INFO)
 
     def log_uncaught(kind, value, tb):
@@ -125,10 +137,13 @@ def load_arrays(path: str | Path) -> dict[str, np.ndarray]:
         return {k: f[k] for k in f.files}
 
 
-def write_table(df: pd.DataFrame, tsv: str | Path, md: str | Path | None = None) -> None:
+def write_table(
+    df: pd.DataFrame, tsv: str | Path, md: str | Path | None = None, note: str | None = None
+) -> None:
     """A table as TSV (full precision) and optionally as markdown (4 significant digits,
-    missing values as empty cells, not ``nan``)."""
+    missing values as empty cells, not ``nan``), with ``note`` as a paragraph under it."""
     df.to_csv(tsv, sep="\t", index=False)
     if md is not None:
         cells = df.astype(object).where(df.notna(), None)
-        Path(md).write_text(cells.to_markdown(index=False, floatfmt=".4g", missingval="") + "\n")
+        text = cells.to_markdown(index=False, floatfmt=".4g", missingval="") + "\n"
+        Path(md).write_text(text + (f"\n{note}\n" if note else ""))

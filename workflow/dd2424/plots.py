@@ -119,3 +119,41 @@ def smooth_loss(record: pd.DataFrame, path) -> None:
     ax.grid(alpha=0.3)
     fig.savefig(path, dpi=110)
     plt.close(fig)
+
+
+def rnn_validation_curves(curves: dict[str, pd.DataFrame], x: str, xlabel: str, title: str, path):
+    """Validation loss per character of several char-RNN runs against ``x`` (a column of each
+    frame: characters seen, updates or seconds), one line per run."""
+    fig, ax = plt.subplots(figsize=(8, 4.5), constrained_layout=True)
+    for name, curve in curves.items():
+        ax.plot(curve[x], curve["val_loss"], marker=".", label=name)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel("validation loss (nats per character)")
+    ax.set_title(title)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8)
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def sampling_measures(table: pd.DataFrame, path) -> None:
+    """The sampling comparison: each measure against the temperature, one line per nucleus
+    threshold."""
+    panels = [
+        ("ce_kept", "cross-entropy of p~ on validation\n(nats/char, positions not cut)"),
+        ("cut_rate", "share of validation positions\nwhere p~ gives the truth 0"),
+        ("word_hit_rate", "share of generated words\nfound in the training text"),
+        ("distinct_2", "distinct word bigrams"),
+        ("distinct_3", "distinct word trigrams"),
+    ]
+    fig, axes = plt.subplots(1, len(panels), figsize=(18, 3.8), constrained_layout=True)
+    for ax, (key, label) in zip(axes, panels, strict=True):
+        for top_p, part in table.groupby("top_p", sort=True):
+            part = part.sort_values("temperature")
+            ax.plot(part["temperature"], part[key], marker="o", label=f"θ = {top_p:g}")
+        ax.set_xlabel("temperature T")
+        ax.set_title(label, fontsize=9)
+        ax.grid(alpha=0.3)
+    axes[0].legend(fontsize=8)
+    fig.savefig(path, dpi=110)
+    plt.close(fig)

@@ -11,6 +11,8 @@ from snakemake.utils import min_version, validate
 
 from dd2424.data import BATCH_DIR, CIFAR_FILES, DIM, TEST_BATCH, Split
 from dd2424.experiments import build_network, merge
+from dd2424.rnn_runs import SettingsError, check_settings, read_corpus
+from dd2424.rnn_runs import check_gradcheck as check_rnn_gradcheck
 from dd2424.search import get_path, set_path, to_value
 
 min_version("9.0")
@@ -213,7 +215,8 @@ def merged_search_settings(lab, search, final):
     settings = merge(config[lab]["defaults"], spec["settings"])
     if final:
         settings = merge(settings, spec["final"]["settings"])
-        settings["course_test_acc"] = spec["final"]["course_test_acc"]
+        for key in ("course_test_acc", "student_test_acc"):
+            settings[key] = spec["final"][key]
     # validate with a value the search will really try
     probe = set_path(
         settings, spec["parameter"], to_value(spec["coarse"]["low"], spec["scale"])
@@ -246,13 +249,14 @@ def tables(lab):
 
 
 def check_run_lists(lab):
-    for kind, groups in (("comparisons", comparisons(lab)), ("tables", tables(lab))):
-        for name, runs in groups.items():
+    lists = {"comparisons": comparisons(lab), "tables": tables(lab)}
+    lists["headline"] = {"": config[lab]["headline"]}
+    for kind, named in lists.items():
+        for name, runs in named.items():
             unknown = sorted(set(runs) - set(config[lab]["runs"]))
             if unknown:
-                raise WorkflowError(
-                    f"config {lab}.{kind}.{name} names unknown runs {unknown}"
-                )
+                key = f"{lab}.{kind}.{name}".rstrip(".")
+                raise WorkflowError(f"config {key} names unknown runs {unknown}")
 
 
 def check_gradcheck(lab):
@@ -331,14 +335,17 @@ def final_split(wildcards):
 
 def start_dir():
     """The directory Snakemake was started from, or None if unknown.  With --directory the
-    working directory is another one; the shell's PWD (when it leads there) still names the
-    start."""
-    if workflow.overwrite_workdir is None:
+    working directory is another one; the shell's PWD still names the start (checked against
+    the working directory when --directory is relative)."""
+    directory = workflow.overwrite_workdir  # --directory as given
+    if directory is None:
         return Path.cwd()
     pwd = os.environ.get("PWD")
+    if not pwd or not Path(pwd).is_dir():
+        return None
     if (
-        pwd
-        and (Path(pwd) / workflow.overwrite_workdir).resolve() == Path.cwd().resolve()
+        Path(directory).is_absolute()
+        or (Path(pwd) / directory).resolve() == Path.cwd().resolve()
     ):
         return Path(pwd)
     return None
@@ -484,13 +491,245 @@ def lab_targets(lab):
     return targets
 
 
-LAB4_TARGETS = [
-    "results/lab4/gradcheck.tsv",
-    "results/lab4/samples.md",
-    "results/lab4/metrics.json",
-    "results/lab4/figures/smooth_loss.png",
-]
+# ---- lab 4: the character RNN; runs are lab4.runs.<run> merged over lab4.train
+
+LAB4 = config["lab4"]
+checked(LAB4["train"], "rnn_run.schema.yaml", "lab4.train", "lab4.train")
 
 
-def all_targets():
-    return [target for lab in LABS for target in lab_targets(lab)] + LAB4_TARGETS
+def rnn_run_settings(run):
+    settings = merge(LAB4["train"], LAB4["runs"][run])
+    where = f"lab4.runs.{run} (merged with lab4.train)"
+    return checked(settings, "rnn_run.schema.yaml", where, f"lab4.runs.{run}")
+
+
+RNN_RUNS = {run: rnn_run_settings(run) for run in LAB4["runs"]}
+RNN_CODE = lib("rnn", "rnn_trainer", "optim", "walks", "sampling", "rnn_runs", "text")
+
+
+def rnn_run_dir(run):
+    return f"results/lab4/runs/{run}"
+
+
+def rnn_has_validation(run):
+    return RNN_RUNS[run]["validation"]["mode"] != "none"
+
+
+def check_lab4_lists():
+    unknown = sorted(set(LAB4["headline"]) - set(RNN_RUNS))
+    if unknown:
+        raise WorkflowError(f"config lab4.headline names unknown runs {unknown}")
+    for name, runs in LAB4["comparisons"].items():
+        unknown = sorted(set(runs) - set(RNN_RUNS))
+        if unknown:
+            raise WorkflowError(
+                f"config lab4.comparisons.{name} names unknown runs {unknown}"
+            )
+        blind = [run for run in runs if not rnn_has_validation(run)]
+        if blind:
+            raise WorkflowError(
+                f"config lab4.comparisons.{name}: runs {blind} have no validation text "
+                "(validation.mode: none), so there is no validation loss to compare: give "
+                "them validation: {mode: tail} or leave them out"
+            )
+    if "sampling" in LAB4:
+        run = LAB4["sampling"]["run"]
+        if run not in RNN_RUNS:
+            raise WorkflowError(
+                f"config lab4.sampling.run: {run!r} is not a run of lab4.runs "
+                f"(have: {sorted(RNN_RUNS)})"
+            )
+        if not rnn_has_validation(run):
+            raise WorkflowError(
+                f"config lab4.sampling.run: run {run!r} has no validation text "
+                "(validation.mode: none), which the sampling comparison measures on: name "
+                "a run with validation.mode tail or chunk"
+            )
+
+
+def known_corpus_length():
+    """(characters, where they come from) of the corpus when they are known before any job
+    runs (synthetic text: from config; a corpus file or local copy that exists: read), else
+    None."""
+    if CORPUS["source"] == "synthetic":
+        return CORPUS["synthetic"]["n_chars"], "lab4.corpus.synthetic.n_chars"
+    for path in (corpus_file(), local_copy("lab4.corpus")):
+        if path and Path(path).is_file():
+            try:
+                return len(read_corpus(path)), f"corpus {path}"
+            except SettingsError as err:
+                raise WorkflowError(str(err))
+    return None
+
+
+def check_lab4_lengths(n, source):
+    """Settings the text is too short for fail here, before any job starts, naming the key."""
+    try:
+        check_rnn_gradcheck(n, LAB4["gradcheck"])
+        for run, settings in RNN_RUNS.items():
+            check_settings(n, settings, f"lab4.runs.{run}")
+    except SettingsError as err:
+        raise WorkflowError(
+            f"config {err} ({source}; a run's settings are lab4.train merged with "
+            "lab4.runs.<run>)"
+        )
+
+
+check_lab4_lists()
+_corpus_length = known_corpus_length()
+if _corpus_length is not None:
+    check_lab4_lengths(*_corpus_length)
+
+
+def rnn_comparison_inputs(kind):
+    """Per-run inputs of a lab-4 comparison: ``metrics``, ``curves`` (validation records),
+    ``timing`` (the wall-clock records) or ``benchmarks`` (the jobs' benchmark files).
+    """
+
+    def inputs(wildcards):
+        runs = LAB4["comparisons"][wildcards.comparison]
+        return {
+            "metrics": [f"{rnn_run_dir(r)}/metrics.json" for r in runs],
+            "curves": [f"{rnn_run_dir(r)}/validation.tsv" for r in runs],
+            "timing": [f"benchmarks/timing/lab4/runs/{r}.tsv" for r in runs],
+            "benchmarks": [f"benchmarks/jobs/lab4/train/{r}.tsv" for r in runs],
+        }[kind]
+
+    return inputs
+
+
+def lab4_targets():
+    targets = ["results/lab4/gradcheck.tsv"]
+    for run in RNN_RUNS:
+        base = rnn_run_dir(run)
+        targets += [
+            f"{base}/metrics.json",
+            f"{base}/training_samples.md",
+            f"{base}/samples.md",
+        ]
+        targets.append(f"results/lab4/figures/{run}_smooth_loss.png")
+    for name in LAB4["comparisons"]:
+        targets += [f"results/lab4/comparison_{name}.{ext}" for ext in ("tsv", "md")]
+        targets.append(f"results/lab4/figures/comparison_{name}.png")
+        timing = f"benchmarks/timing/lab4/comparison_{name}"
+        targets += [f"{timing}.tsv", f"{timing}.md", f"{timing}_seconds.png"]
+    if "sampling" in LAB4:
+        targets += ["results/lab4/sampling.tsv", "results/lab4/sampling.md"]
+        targets.append("results/lab4/figures/sampling.png")
+    return targets
+
+
+LAB4_TARGETS = lab4_targets()
+
+
+# ---- the headline: results/summary.md and the report's front page
+
+
+def cifar_data():
+    """What labs 1-3 are measured on, and whether the course's CIFAR-10 numbers apply."""
+    if DATA_SOURCE == "synthetic":
+        return {
+            "name": "synthetic",
+            "description": "synthetic images in CIFAR-10's format, generated offline",
+            "comparable": False,
+            "reference": "CIFAR-10",
+        }
+    checksum = config["data"]["cifar10"]["checksum"]
+    if checksum.lower() == OFFICIAL_CIFAR10_MD5:
+        return {
+            "name": "CIFAR-10",
+            "description": "CIFAR-10",
+            "comparable": True,
+            "reference": "CIFAR-10",
+        }
+    return {
+        "name": "other archive",
+        "description": f"a CIFAR-format archive other than the official one ({checksum})",
+        "comparable": False,
+        "reference": "CIFAR-10",
+    }
+
+
+def corpus_data():
+    """What lab 4 is measured on, and whether the course's Goblet of Fire numbers apply."""
+    if CORPUS["source"] == "synthetic":
+        return {
+            "name": "synthetic text",
+            "description": "a synthetic English-like text, generated offline",
+            "comparable": False,
+            "reference": "Goblet of Fire",
+        }
+    reference = config["lab4"]["reference"].get("corpus_checksum", "")
+    same = CORPUS["checksum"].lower() == reference.lower()
+    name = "Goblet of Fire" if same else CORPUS["name"]
+    return {
+        "name": name,
+        "description": f"the text {CORPUS['name']}",
+        "comparable": same,
+    }
+
+
+def summary_inputs():
+    """Named inputs of the summary rule: each lab's test-accuracy table and gradient check;
+    lab 4's gradient check, the metrics of its headline runs (lab4_metrics_<run>) and the
+    passage of the first."""
+    files = {}
+    for lab in LABS:
+        files[f"{lab}_table"] = f"results/{lab}/test_accuracy.tsv"
+        if "gradcheck" in config[lab]:
+            files[f"{lab}_gradcheck"] = f"results/{lab}/gradcheck.tsv"
+    files["lab4_gradcheck"] = "results/lab4/gradcheck.tsv"
+    for run in LAB4["headline"]:
+        files[f"lab4_metrics_{run}"] = f"{rnn_run_dir(run)}/metrics.json"
+    if LAB4["headline"]:
+        files["lab4_passage"] = f"{rnn_run_dir(LAB4['headline'][0])}/passage.txt"
+    return files
+
+
+def key_figures(lab):
+    """The figures and tables the front page lists for a lab (file names)."""
+    if lab == "lab4":
+        names = [f"{run}_smooth_loss.png" for run in LAB4["headline"]]
+        names += [f"comparison_{name}.png" for name in LAB4["comparisons"]]
+        names += [f"comparison_{name}.md" for name in LAB4["comparisons"]]
+        names += ["sampling.png", "sampling.md"] if "sampling" in LAB4 else []
+        return names
+    names = [f"{run}_curves.png" for run in config[lab]["headline"]]
+    names += [f"{final_figure_name(search)}_curves.png" for search in searches(lab)]
+    names += [f"compare_{name}.png" for name in comparisons(lab)]
+    names += [
+        Path(t).name for t in lab_targets(lab) if t.endswith(("search.png", ".md"))
+    ]
+    return names
+
+
+def unique_report_names():
+    """Names of result files that appear once among all targets: the report makes a link
+    for every file name, usable from the front page only when it is unique."""
+    names = [Path(t).name for t in all_targets(summary=False)]
+    return sorted(name for name in set(names) if names.count(name) == 1)
+
+
+FRONT_PAGE = "results/front_page.rst"
+
+
+def report_front_page():
+    """The landing page of `snakemake --report`: the front page the summary rule wrote in
+    this working directory (the headline table), else the static description."""
+    if Path(FRONT_PAGE).exists():
+        return str(Path(FRONT_PAGE).resolve())
+    return "workflow/report/workflow.rst"
+
+
+def targets_of(name):
+    """What the per-lab target rules (`snakemake lab2`, ..., `snakemake report`) build."""
+    if name == "lab4":
+        return LAB4_TARGETS
+    if name == "report":
+        return all_targets()
+    return lab_targets(name)
+
+
+def all_targets(summary=True):
+    targets = [target for lab in LABS for target in lab_targets(lab)] + LAB4_TARGETS
+    return targets + (["results/summary.md", FRONT_PAGE] if summary else [])

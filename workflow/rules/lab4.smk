@@ -56,7 +56,7 @@ rule rnn_gradcheck:
         mem_mb=500,
         runtime=10,
     params:
-        spec=config["lab4"]["gradcheck"],
+        spec=LAB4["gradcheck"],
     script:
         "../scripts/gradcheck.py"
 
@@ -65,25 +65,25 @@ rule rnn_train:
     input:
         text=corpus_file(),
         gradcheck="results/lab4/gradcheck.tsv",
-        code=lib("rnn", "rnn_runs", "text"),
+        code=RNN_CODE,
     output:
-        model="results/lab4/model.npz",
-        smooth_loss="results/lab4/smooth_loss.tsv",
+        model="results/lab4/runs/{run}/model.npz",
+        smooth_loss="results/lab4/runs/{run}/smooth_loss.tsv",
+        validation="results/lab4/runs/{run}/validation.tsv",
         samples=report(
-            "results/lab4/samples.md",
-            caption="../report/rnn_samples.rst",
+            "results/lab4/runs/{run}/training_samples.md",
+            caption="../report/rnn_training_samples.rst",
             category="lab4",
             subcategory="synthesized text",
-            labels={
-                "text": "samples during training and passages from the best model"
-            },
+            labels={"run": "{run}", "text": "samples during training"},
         ),
-        passage="results/lab4/passage.txt",
-        metrics="results/lab4/metrics.json",
+        metrics="results/lab4/runs/{run}/metrics.json",
+        # wall-clock record (validation loss against training seconds): not a result
+        timing="benchmarks/timing/lab4/runs/{run}.tsv",
     log:
-        "logs/lab4/train.log",
+        "logs/lab4/train/{run}.log",
     benchmark:
-        "benchmarks/jobs/lab4/train.tsv"
+        "benchmarks/jobs/lab4/train/{run}.tsv"
     conda:
         "../envs/pipeline.yaml"
     threads: 1
@@ -91,34 +91,148 @@ rule rnn_train:
         mem_mb=1000,
         runtime=360,
     params:
-        settings=config["lab4"]["train"],
+        settings=lambda wildcards: RNN_RUNS[wildcards.run],
+        where=lambda wildcards: f"lab4.runs.{wildcards.run}",
         # not an output: Snakemake must not delete it when a job is killed
-        checkpoint="results/lab4/checkpoint.npz",
+        checkpoint=lambda wildcards: f"{rnn_run_dir(wildcards.run)}/checkpoint.npz",
     script:
         "../scripts/rnn_train.py"
 
 
+rule rnn_sample:
+    input:
+        model="results/lab4/runs/{run}/model.npz",
+        metrics="results/lab4/runs/{run}/metrics.json",
+        code=lib("sampling", "rnn_runs", "rnn", "text"),
+    output:
+        passage="results/lab4/runs/{run}/passage.txt",
+        samples=report(
+            "results/lab4/runs/{run}/samples.md",
+            caption="../report/rnn_samples.rst",
+            category="lab4",
+            subcategory="synthesized text",
+            labels={"run": "{run}", "text": "passages from the best model"},
+        ),
+    log:
+        "logs/lab4/sample/{run}.log",
+    conda:
+        "../envs/pipeline.yaml"
+    params:
+        spec=LAB4["passages"],
+    script:
+        "../scripts/rnn_sample.py"
+
+
 rule plot_smooth_loss:
     input:
-        smooth_loss="results/lab4/smooth_loss.tsv",
+        smooth_loss="results/lab4/runs/{run}/smooth_loss.tsv",
         code=lib("plots"),
     output:
         figure=report(
-            "results/lab4/figures/smooth_loss.png",
+            "results/lab4/figures/{run}_smooth_loss.png",
             caption="../report/smooth_loss.rst",
             category="lab4",
             subcategory="training curves",
-            labels={"figure": "smooth loss"},
+            labels={"run": "{run}", "figure": "smooth loss"},
         ),
     log:
-        "logs/lab4/plot_smooth_loss.log",
+        "logs/lab4/plot_smooth_loss/{run}.log",
     conda:
         "../envs/pipeline.yaml"
     script:
         "../scripts/plot_smooth_loss.py"
 
 
+rule rnn_compare:
+    input:
+        metrics=rnn_comparison_inputs("metrics"),
+        curves=rnn_comparison_inputs("curves"),
+        code=lib("plots"),
+    output:
+        tsv=report(
+            "results/lab4/comparison_{comparison}.tsv",
+            caption="../report/rnn_comparison.rst",
+            category="lab4",
+            subcategory="comparisons",
+            labels={"table": "{comparison} (TSV)"},
+        ),
+        md="results/lab4/comparison_{comparison}.md",
+        figure=report(
+            "results/lab4/figures/comparison_{comparison}.png",
+            caption="../report/rnn_comparison.rst",
+            category="lab4",
+            subcategory="comparisons",
+            labels={"figure": "{comparison}: validation loss vs characters seen"},
+        ),
+    log:
+        "logs/lab4/compare/{comparison}.log",
+    conda:
+        "../envs/pipeline.yaml"
+    params:
+        runs=lambda wildcards: LAB4["comparisons"][wildcards.comparison],
+    script:
+        "../scripts/rnn_compare.py"
+
+
+rule rnn_compare_timing:
+    input:
+        metrics=rnn_comparison_inputs("metrics"),
+        timing=rnn_comparison_inputs("timing"),
+        benchmarks=rnn_comparison_inputs("benchmarks"),
+        code=lib("plots"),
+    output:
+        tsv="benchmarks/timing/lab4/comparison_{comparison}.tsv",
+        md="benchmarks/timing/lab4/comparison_{comparison}.md",
+        figure="benchmarks/timing/lab4/comparison_{comparison}_seconds.png",
+    log:
+        "logs/lab4/compare_timing/{comparison}.log",
+    conda:
+        "../envs/pipeline.yaml"
+    params:
+        runs=lambda wildcards: LAB4["comparisons"][wildcards.comparison],
+    script:
+        "../scripts/rnn_compare.py"
+
+
+rule rnn_sampling:
+    input:
+        model=lambda wildcards: f"{rnn_run_dir(LAB4['sampling']['run'])}/model.npz",
+        text=corpus_file(),
+        code=lib("sampling", "rnn_runs", "rnn", "text", "plots"),
+    output:
+        tsv=report(
+            "results/lab4/sampling.tsv",
+            caption="../report/rnn_sampling.rst",
+            category="lab4",
+            subcategory="sampling",
+            labels={"table": "sampling comparison (TSV)"},
+        ),
+        md="results/lab4/sampling.md",
+        figure=report(
+            "results/lab4/figures/sampling.png",
+            caption="../report/rnn_sampling.rst",
+            category="lab4",
+            subcategory="sampling",
+            labels={"figure": "sampling comparison"},
+        ),
+    log:
+        "logs/lab4/sampling.log",
+    conda:
+        "../envs/pipeline.yaml"
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=20,
+    params:
+        spec=LAB4.get("sampling", {}),
+    script:
+        "../scripts/rnn_sampling.py"
+
+
 localrules:
     download_corpus,
     synthetic_corpus,
+    rnn_sample,
     plot_smooth_loss,
+    rnn_compare,
+    rnn_compare_timing,

@@ -25,6 +25,7 @@ rule results_table:
         "../envs/pipeline.yaml"
     params:
         names=lambda wildcards: list(table_entries(wildcards)),
+        data=cifar_data(),
     script:
         "../scripts/collect.py"
 
@@ -121,3 +122,54 @@ localrules:
     plot_comparison,
     plot_curves,
     plot_templates,
+
+
+# The headline: how did each lab do, next to the course's and the best student's numbers.
+rule summary:
+    input:
+        unpack(lambda wildcards: summary_inputs()),
+        intro=Path(workflow.basedir) / "workflow/report/workflow.rst",
+        code=lib("summary"),
+    output:
+        md=report(
+            "results/summary.md",
+            caption="../report/summary.rst",
+            category="summary",
+            labels={"table": "headline (markdown)"},
+        ),
+        front=FRONT_PAGE,
+    log:
+        "logs/summary.log",
+    conda:
+        "../envs/pipeline.yaml"
+    params:
+        labs=LABS,
+        titles={
+            "lab1": "one-layer softmax classifier",
+            "lab2": "two-layer network, cyclical learning rates, lambda search",
+            "lab3": "k-layer network with batch normalisation",
+            "lab4": "character-level RNN",
+        },
+        data={"cifar": cifar_data(), "corpus": corpus_data()},
+        headline={lab: config[lab]["headline"] for lab in [*LABS, "lab4"]},
+        figures={lab: key_figures(lab) for lab in [*LABS, "lab4"]},
+        linkable=unique_report_names(),
+        reference=config["lab4"]["reference"],
+    script:
+        "../scripts/summary.py"
+
+
+# Targets by lab: `snakemake --cores all lab2` builds lab 2 and what it needs; `report` builds
+# everything the HTML report shows (then: snakemake --report results/report.html).
+for _target in [*LABS, "lab4", "report"]:
+
+    rule:
+        name:
+            _target
+        input:
+            targets_of(_target),
+        localrule: True
+
+
+localrules:
+    summary,

@@ -14,6 +14,7 @@ def init_name(init: dict) -> str:
 
 
 setup_logging(snakemake.log[0])
+data = snakemake.params.data
 rows = []
 for run, metrics_file in zip(snakemake.params.names, snakemake.input.metrics, strict=True):
     m = read_json(metrics_file)
@@ -31,6 +32,8 @@ for run, metrics_file in zip(snakemake.params.names, snakemake.input.metrics, st
             "epochs": round(m["n_updates"] / (m["n_train"] // s["n_batch"]), 2),
             "test_acc": number(m["test_acc"]),
             "course_test_acc": s.get("course_test_acc"),
+            "student_test_acc": s.get("student_test_acc"),
+            "data": data["name"],
             "test_loss": number(m["test_loss"]),
             "final_train_loss": number(m["final_train_loss"]),
             "final_val_loss": number(m["final_val_loss"]),
@@ -38,6 +41,15 @@ for run, metrics_file in zip(snakemake.params.names, snakemake.input.metrics, st
             "diverged_at": m["diverged_at"],
         }
     )
+note = (
+    None
+    if data["comparable"]
+    else f"Measured on {data['description']}: the course's and the student's numbers "
+    "(course_test_acc, student_test_acc) are for CIFAR-10 and not comparable with test_acc."
+)
 write_table(
-    pd.DataFrame(rows).astype({"diverged_at": "Int64"}), snakemake.output.tsv, snakemake.output.md
+    pd.DataFrame(rows).astype({"diverged_at": "Int64"}),
+    snakemake.output.tsv,
+    snakemake.output.md,
+    note=note,
 )

@@ -7,10 +7,12 @@ from dd2424.io import exit_with, setup_logging
 
 setup_logging(snakemake.log[0])
 if "text" in snakemake.input.keys():
-    from dd2424.rnn_runs import gradient_check
-    from dd2424.text import read_text
+    from dd2424.rnn_runs import SettingsError, gradient_check, read_corpus
 
-    rows = gradient_check(snakemake.params.spec, read_text(snakemake.input.text))
+    try:
+        rows = gradient_check(snakemake.params.spec, read_corpus(snakemake.input.text))
+    except SettingsError as err:  # the corpus or the settings: one message, no traceback
+        exit_with(f"{snakemake.rule} failed on {snakemake.input.text}: {err}")
 else:
     from dd2424.experiments import gradient_checks
     from dd2424.io import load_arrays

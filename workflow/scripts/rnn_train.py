@@ -1,65 +1,93 @@
-"""Rule rnn_train: train (or resume) the char-RNN, then write the best model, the smooth-loss
-record, the samples, a passage from the best model and the metrics."""
+"""Rule rnn_train: train (or resume) one char-RNN run, then write its best model, its records
+(smooth loss, validation loss, samples during training), its metrics and its timing."""
 
+import logging
+import shutil
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from dd2424.io import save_arrays, setup_logging, write_json
-from dd2424.rnn_runs import passage, train_resumable
-from dd2424.text import read_text
+from dd2424.io import exit_with, provenance, save_arrays, setup_logging, write_json
+from dd2424.optim import DEFAULT_ETA
+from dd2424.rnn_runs import SettingsError, model_arrays, read_corpus, train_resumable
 
-setup_logging(snakemake.log[0])
-settings = snakemake.params.settings
 checkpoint = Path(snakemake.params.checkpoint)
-text = read_text(snakemake.input.text)
-result = train_resumable(settings, text, checkpoint)
+# Snakemake deletes the log before a job runs, so the log is also kept next to the checkpoint:
+# a resumed job starts its log with the interrupted job's lines (the resume line says where
+# it went on)
+kept_log = checkpoint.with_name(checkpoint.stem + ".log")
+if checkpoint.exists() and kept_log.exists():
+    Path(snakemake.log[0]).parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(kept_log, snakemake.log[0])
+else:
+    kept_log.unlink(missing_ok=True)
+setup_logging(snakemake.log[0], append=True, copy_to=kept_log)
+logging.info("rnn_train %s: job started", snakemake.wildcards.run)
+settings = snakemake.params.settings
+try:
+    text = read_corpus(snakemake.input.text)
+    result = train_resumable(settings, text, checkpoint, snakemake.params.where)
+except SettingsError as err:  # the corpus or the settings: one message, no traceback
+    exit_with(f"{snakemake.rule} failed on {snakemake.input.text}: {err}")
 state = result.state
+cfg = state.config
 
-save_arrays(
-    snakemake.output.model,
-    dict(state.best_params) | {"vocab": np.array(result.vocab.chars), "h0": state.best_hprev},
-)
+save_arrays(snakemake.output.model, model_arrays(result))
 pd.DataFrame(result.smooth_loss, columns=["update", "smooth_loss"]).to_csv(
     snakemake.output.smooth_loss, sep="\t", index=False
 )
-best = passage(result, settings["passage_length"], settings["seed"])
-Path(snakemake.output.passage).write_text(best, encoding="utf-8")
+chars_per_update = cfg.batch * cfg.seq_length
+validation = pd.DataFrame(result.validation, columns=["update", "val_loss"])
+validation.insert(1, "characters", validation["update"] * chars_per_update)
+validation["val_perplexity"] = np.exp(validation["val_loss"])
+validation.to_csv(snakemake.output.validation, sep="\t", index=False)
 
-lines = ["# Synthesized text\n", "## During training\n"]
+lines = ["# Samples during training\n"]
 for s in result.samples:
     loss = "—" if s["smooth_loss"] is None else f"{s['smooth_loss']:.2f}"
     lines += [f"### after {s['update']} updates (smooth loss {loss})\n", "```", s["text"], "```\n"]
-lines += [
-    f"## Best model (smooth loss {state.best_smooth_loss:.2f} at update {state.best_update + 1})\n",
-    f"### {settings['passage_length']} characters\n",
-    "```",
-    best,
-    "```\n",
-]
-for i, variant in enumerate(settings["variants"], start=1):
-    extra = passage(result, settings["sample_length"], settings["seed"] + i, **variant)
-    label = ", ".join(f"{k} = {v}" for k, v in variant.items())
-    lines += [f"### {label}\n", "```", extra, "```\n"]
 Path(snakemake.output.samples).write_text("\n".join(lines), encoding="utf-8")
 
+# wall-clock times go to the timing record only, never into results/
+timing = pd.DataFrame(result.timing, columns=["update", "train_seconds"])
+timing.insert(1, "characters", timing["update"] * chars_per_update)
+timing = timing.merge(validation[["update", "val_loss"]], on="update", how="left")
+timing.to_csv(snakemake.output.timing, sep="\t", index=False)
+
 losses = dict((u, s) for u, s in result.smooth_loss)
+best_val = None if validation.empty else float(validation["val_loss"].min())
 write_json(
     snakemake.output.metrics,
     {
         "updates": result.n_updates,
-        "epochs_completed": state.epoch,
+        "optimizer": cfg.optimizer,
+        "eta": cfg.eta if cfg.eta is not None else DEFAULT_ETA[cfg.optimizer],
+        "walk": state.walk.kind,
+        "batch": cfg.batch,
+        "characters_seen": result.n_updates * chars_per_update,
+        "epochs": result.n_updates * chars_per_update / result.n_train,
         "characters": len(text),
+        "train_characters": result.n_train,
+        "val_characters": 0 if result.val_range is None else int(np.diff(result.val_range)[0]),
         "K": result.vocab.K,
         "final_smooth_loss": state.smooth_loss,
         "best_smooth_loss": state.best_smooth_loss,
-        "best_update": state.best_update + 1,
+        "best_by": "validation loss" if state.select == "validation" else "smooth loss",
+        "best_after_updates": state.best_update,
+        "best_val_loss": best_val,
+        "best_val_perplexity": None if best_val is None else float(np.exp(best_val)),
+        "final_val_loss": None if validation.empty else float(validation["val_loss"].iloc[-1]),
         "smooth_loss_at": {str(u): losses[u] for u in (10_000, 30_000, 100_000) if u in losses},
-        "initial_loss_expected": 25 * float(np.log(result.vocab.K)),
-        "resumed_from_update": result.resumed_from,
-        "updates_per_s": result.updates_per_s,
-        "settings": dict(settings),
-    },
+        "initial_loss_expected": cfg.seq_length * float(np.log(result.vocab.K)),
+    }
+    | provenance(settings, {"text": snakemake.input.text}),
+)
+logging.info(
+    "done: %d updates in %.1f s of training (%.0f updates/s over the whole run)",
+    result.n_updates,
+    state.seconds,
+    result.n_updates / state.seconds if state.seconds else float("nan"),
 )
 checkpoint.unlink(missing_ok=True)  # the run is complete: a rerun starts afresh
+kept_log.unlink(missing_ok=True)

@@ -1,0 +1,116 @@
+"""Results a reader can trust at a glance (issue 13): reruns give the same bytes, every
+metrics.json says what produced it, the headline table answers "how did each lab do", and
+each lab can be built on its own."""
+
+import json
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from conftest import TEST_CONFIG, snakemake
+
+pytestmark = pytest.mark.workflow
+
+# written by `snakemake --report` in the shared run (test_report_browser.py), not by the DAG
+NOT_FROM_THE_DAG = {"results/report.html"}
+
+
+def files_under(directory: Path) -> dict[str, bytes]:
+    return {
+        str(p.relative_to(directory)): p.read_bytes()
+        for p in sorted((directory / "results").rglob("*"))
+        if p.is_file()
+    }
+
+
+@pytest.fixture(scope="module")
+def second_run(tmp_path_factory):
+    """The same offline DAG again, in another fresh directory, with another hash seed."""
+    workdir = tmp_path_factory.mktemp("rerun")
+    result = snakemake(
+        "--cores", "2", "--configfile", TEST_CONFIG, cwd=workdir, env={"PYTHONHASHSEED": "1"}
+    )
+    assert result.returncode == 0, result.stderr[-5000:]
+    return workdir
+
+
+def test_a_rerun_gives_byte_identical_results(offline_run, second_run):
+    first = {k: v for k, v in files_under(offline_run).items() if k not in NOT_FROM_THE_DAG}
+    second = files_under(second_run)
+    assert sorted(first) == sorted(second), "the two runs wrote different files"
+    differ = [name for name in first if first[name] != second[name]]
+    assert not differ, f"{len(differ)} of {len(first)} result files differ: {differ}"
+    # every kind of result is covered
+    suffixes = {Path(name).suffix for name in first}
+    assert {".json", ".tsv", ".md", ".png", ".npz", ".txt", ".rst"} <= suffixes
+    print(f"{len(first)} files under results/ are byte-identical:")
+    print("\n".join(sorted(first)))
+
+
+def test_wall_times_stay_out_of_results_and_go_to_timing_tables(offline_run):
+    for path in (offline_run / "results").rglob("*.tsv"):
+        columns = pd.read_csv(path, sep="\t", nrows=0).columns
+        assert not [c for c in columns if "second" in c or c.endswith("_s")], path
+    metrics = json.loads((offline_run / "results/lab2/runs/fig3/metrics.json").read_text())
+    assert not [k for k in metrics if "second" in k or "per_s" in k]
+    timing = pd.read_csv(offline_run / "benchmarks/timing/lab2.tsv", sep="\t")
+    assert {"fig3", "fig4", "lambda coarse 0", "lambda final"} <= set(timing["job"])
+    assert (timing["seconds"] > 0).all() and (timing["max_rss_mb"] > 0).all()
+
+
+def test_metrics_record_what_produced_them(offline_run):
+    metrics = json.loads((offline_run / "results/lab3/runs/k3_bn/metrics.json").read_text())
+    assert metrics["seed"] == metrics["settings"]["seed"] == 400
+    assert metrics["settings"]["batch_norm"] is True
+    split = metrics["inputs"]["split"]
+    assert split["path"] == "data/synthetic/processed/all45k.npz"
+    import hashlib
+
+    digest = hashlib.sha256((offline_run / split["path"]).read_bytes()).hexdigest()
+    assert split["sha256"] == digest
+    versions = metrics["versions"]
+    assert {"python", "numpy", "dd2424", "dd2424_code_sha256"} <= set(versions)
+    assert len(versions["dd2424_code_sha256"]) == 64
+
+
+def test_headline_table_has_a_row_per_lab_and_marks_what_is_not_comparable(offline_run):
+    text = (offline_run / "results/summary.md").read_text(encoding="utf-8")
+    lines = [line for line in text.splitlines() if line.startswith("|")]
+    cells = [[c.strip() for c in line.strip("|").split("|")] for line in lines]
+    table = pd.DataFrame(cells[2:], columns=cells[0])  # cells[1] is the |:---| rule
+    assert set(table["lab"]) == {"lab1", "lab2", "lab3", "lab4"}
+    assert "lambda search: final" in set(table["result"])  # each search's final run
+    row = table[table["result"] == "lam0_eta0.001"].iloc[0]
+    assert row["data"] == "synthetic" and row["course"] == "(38.83 %)"  # marked, see below
+    assert "the reference numbers in parentheses are not comparable" in text
+    for lab in ("lab1", "lab2", "lab3", "lab4"):
+        assert f"## {lab}:" in text
+    assert text.count("Gradient check: pass") == 4
+    assert "Best model, the start of its passage" in text
+    front = (offline_run / "results/front_page.rst").read_text(encoding="utf-8")
+    assert ".. csv-table::" in front and '"lab4", "char-RNN"' in front
+
+
+def test_lab_tables_label_the_course_numbers_with_the_data(offline_run):
+    md = (offline_run / "results/lab1/test_accuracy.md").read_text()
+    assert "| nan" not in md and "nan |" not in md  # missing numbers are empty cells
+    assert "Measured on synthetic images" in md and "not comparable" in md
+    table = pd.read_csv(offline_run / "results/lab1/test_accuracy.tsv", sep="\t")
+    assert (table["data"] == "synthetic").all()
+    assert table.set_index("run").loc["lam0_eta0.001", "student_test_acc"] == 0.3975
+
+
+@pytest.mark.parametrize(
+    "target,wanted,unwanted",
+    [
+        ("lab2", {"search_trial", "train", "gradcheck"}, {"rnn_train", "plot_templates"}),
+        ("lab4", {"rnn_train", "rnn_gradcheck"}, {"train", "gradcheck", "preprocess"}),
+        ("lab1", {"train", "plot_templates"}, {"search_trial", "rnn_train"}),
+    ],
+)
+def test_per_lab_targets_build_only_that_lab(tmp_path, target, wanted, unwanted):
+    result = snakemake(target, "-n", "--configfile", TEST_CONFIG, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr[-3000:]
+    stats = result.stdout.split("Job stats:")[1].split("\n\n")[0]
+    jobs = {line.split()[0] for line in stats.splitlines()[2:] if line.strip()}
+    assert wanted <= jobs and not (unwanted & jobs), jobs

@@ -1,0 +1,243 @@
+"""The headline of the results: how did each lab do?
+
+One row per result worth a headline (every run of labs 1-3 with a course or student reference
+number, every search's final run, and the RNN of lab 4), our number next to the course's and
+the best published student's, and the data each was measured on.  The reference numbers are
+for CIFAR-10 (labs 1-3) and the course's Goblet of Fire text (lab 4): on other data they are
+not comparable, so they are left out of the table and the text says why.
+
+Rendered as markdown (``results/summary.md``) and as the reStructuredText front page of the
+HTML report, with the gradient-check verdict, the key figures and lab 4's best passage.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+
+@dataclass(frozen=True)
+class Data:
+    """What a lab's numbers were measured on; ``comparable`` when it is the data the course's
+    numbers are for."""
+
+    name: str
+    description: str
+    comparable: bool
+    reference: str  # the data the course's numbers are for
+
+
+@dataclass
+class Lab:
+    """Everything the summary says about one lab."""
+
+    lab: str
+    title: str
+    data: Data
+    rows: list[dict] = field(default_factory=list)  # result, what, metric, ours, course, student
+    gradcheck: pd.DataFrame | None = None
+    figures: Sequence[str] = ()  # file names of its key figures and tables
+    passage: str = ""
+
+
+def percent(value) -> str:
+    return "" if value is None or _missing(value) else f"{100 * float(value):.2f} %"
+
+
+def loss(value) -> str:
+    return "" if value is None or _missing(value) else f"{float(value):.2f}"
+
+
+def _missing(value) -> bool:
+    try:
+        return math.isnan(float(value))
+    except (TypeError, ValueError):
+        return True
+
+
+def describe_run(row: Mapping) -> str:
+    """A short description of a run from its row of a lab's test-accuracy table."""
+    hidden = str(row["hidden"])
+    net = "1 layer" if hidden == "none" else f"hidden {hidden}"
+    if str(row.get("batch_norm")) == "True":
+        net += ", BN"
+    return (
+        f"{net}, λ = {float(row['lambda']):.4g}, {row['schedule']}, {float(row['epochs']):g} epochs"
+    )
+
+
+def network_rows(table: pd.DataFrame, headline: Sequence[str]) -> list[dict]:
+    """Headline rows of a lab of labs 1-3 from its test-accuracy table: the runs named in
+    ``headline``, then every search's final run."""
+    final = table["run"].astype(str).str.endswith("search: final")
+    chosen = table[table["run"].isin(headline) | final]
+    rows = []
+    for _, r in chosen.iterrows():
+        diverged = not _missing(r.get("diverged_at"))
+        rows.append(
+            {
+                "result": r["run"],
+                "what": describe_run(r),
+                "metric": "test accuracy",
+                "ours": percent(r["test_acc"]) + (" (diverged)" if diverged else ""),
+                "course": percent(r.get("course_test_acc")),
+                "student": percent(r.get("student_test_acc")),
+            }
+        )
+    return rows
+
+
+def rnn_row(run: str, metrics: Mapping, reference: Mapping) -> dict:
+    """A headline row of lab 4: the best smooth loss of a run that picks its model by it
+    (the course's protocol, next to the course's and the student's smooth loss), else the
+    best validation loss per character (no reference number exists for it)."""
+    settings = metrics["settings"]
+    what = (
+        f"{settings['optimizer']}, {settings['walk']} walk, B = {settings['batch']}, "
+        f"m = {settings['m']}, {metrics['updates']:,} updates"
+    )
+    if metrics["best_val_loss"] is None:
+        return {
+            "result": run,
+            "what": what,
+            "metric": "best smooth loss",
+            "ours": loss(metrics["best_smooth_loss"]),
+            "course": loss(reference.get("course_smooth_loss")),
+            "student": loss(reference.get("student_smooth_loss")),
+        }
+    return {
+        "result": run,
+        "what": what,
+        "metric": "best validation loss per character",
+        "ours": f"{float(metrics['best_val_loss']):.3f}",
+        "course": "",
+        "student": "",
+    }
+
+
+def gradcheck_verdict(table: pd.DataFrame) -> str:
+    passed = bool(table["passed"].all())
+    checks = table["check"].nunique()
+    return (
+        f"{'pass' if passed else 'FAIL'} ({checks} check{'s' if checks > 1 else ''}, "
+        f"{len(table)} parameter rows): max relative error {table['max_rel_error'].max():.2g}, "
+        f"max absolute difference {table['max_abs_diff'].max():.2g}"
+    )
+
+
+def headline(labs: Sequence[Lab]) -> pd.DataFrame:
+    """The headline table: one row per headline result of every lab."""
+    out = []
+    for lab in labs:
+        for row in lab.rows:
+            out.append({"lab": lab.lab, **row, "data": lab.data.name})
+            if not lab.data.comparable:  # marked, not printed as if comparable (see the note)
+                for key in ("course", "student"):
+                    if row[key]:
+                        out[-1][key] = f"({row[key]})"
+    return pd.DataFrame(
+        out, columns=["lab", "result", "what", "metric", "ours", "course", "student", "data"]
+    )
+
+
+def comparability_note(labs: Sequence[Lab]) -> str:
+    apart: dict[str, list[str]] = {}
+    for lab in labs:
+        if not lab.data.comparable:
+            apart.setdefault(lab.data.description, []).append(lab.lab)
+    if not apart:
+        return (
+            "Every number was measured on the data the course's numbers are for (CIFAR-10, "
+            "the course's Goblet of Fire text), so the columns compare like with like."
+        )
+    which = "; ".join(f"{', '.join(names)} on {what}" for what, names in apart.items())
+    return (
+        "The course's and the students' numbers are for CIFAR-10 (labs 1-3) and the "
+        f"course's Goblet of Fire text (lab 4). These results were measured on other data "
+        f"({which}): the reference numbers in parentheses are not comparable with ours."
+    )
+
+
+SHORT_METRIC = {
+    "test accuracy": "test acc.",
+    "best smooth loss": "smooth loss",
+    "best validation loss per character": "val. loss/char",
+}
+
+COLUMNS = {
+    "lab": "lab",
+    "result": "result",
+    "what": "setting",
+    "metric": "metric",
+    "ours": "ours",
+    "course": "course",
+    "student": "best student",
+    "data": "data",
+}
+
+
+def markdown(labs: Sequence[Lab]) -> str:
+    """``results/summary.md``: the headline table, then per lab the gradient check, the
+    figures and (lab 4) the start of the best model's passage."""
+    table = headline(labs).rename(columns=COLUMNS)
+    lines = [
+        "# How did each lab do?",
+        "",
+        table.to_markdown(index=False),
+        "",
+        comparability_note(labs),
+        "",
+    ]
+    for lab in labs:
+        lines += [f"## {lab.lab}: {lab.title}", "", f"Data: {lab.data.description}.", ""]
+        if lab.gradcheck is not None:
+            lines += [f"Gradient check: {gradcheck_verdict(lab.gradcheck)}.", ""]
+        if lab.figures:
+            lines += ["Figures: " + ", ".join(f"`{f}`" for f in lab.figures) + ".", ""]
+        if lab.passage:
+            lines += ["Best model, the start of its passage:", "", "```", lab.passage, "```", ""]
+    return "\n".join(lines)
+
+
+def _jinja_safe(text: str) -> str:
+    """The report renders the front page as a Jinja template first: break up ``{{``, ``{%``
+    and ``{#`` in text that is not ours (a generated passage) so it is shown as is."""
+    for opening in ("{{", "{%", "{#"):
+        text = text.replace(opening, opening[0] + "\u200b" + opening[1])
+    return text
+
+
+def _rst_table(table: pd.DataFrame) -> list[str]:
+    header = ", ".join(f'"{c}"' for c in table.columns)
+    lines = [".. csv-table::", f"   :header: {header}", "   :class: headline", ""]
+    for _, row in table.iterrows():
+        cells = ", ".join('"' + str(v).replace('"', '""') + '"' for v in row)
+        lines.append(f"   {cells}")
+    return lines
+
+
+def front_page(labs: Sequence[Lab], intro: str, linkable: set[str]) -> str:
+    """The report's landing page (reStructuredText): the headline table, then per lab the
+    gradient-check verdict, its key figures and tables (a link to the report's entry for
+    each name in ``linkable``: the report defines one link per result file name, usable
+    only when the name is unique), and lab 4's passage."""
+    lines = [intro, "", "How did each lab do?", "---------------------", ""]
+    table = headline(labs)
+    table["ours"] = table["ours"] + " " + table["metric"].map(SHORT_METRIC)
+    lines += _rst_table(table.drop(columns=["what", "metric"]).rename(columns=COLUMNS))
+    lines += ["", comparability_note(labs), ""]
+    for lab in labs:
+        title = f"{lab.lab}: {lab.title}"
+        lines += [title, "~" * len(title), "", f"Data: {lab.data.description}.", ""]
+        if lab.gradcheck is not None:
+            lines += [f"Gradient check: {gradcheck_verdict(lab.gradcheck)}.", ""]
+        if lab.figures:
+            names = [f"`{f}`_" if f in linkable else f"``{f}``" for f in lab.figures]
+            lines += ["Key figures and tables: " + ", ".join(names) + ".", ""]
+        if lab.passage:
+            lines += ["Best model, the start of its passage::", ""]
+            lines += ["   " + line for line in _jinja_safe(lab.passage).splitlines()] + [""]
+    return "\n".join(lines) + "\n"

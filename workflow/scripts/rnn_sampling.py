@@ -1,0 +1,26 @@
+"""Rule rnn_sampling: the quantitative sampling comparison (a grid of temperatures and nucleus
+thresholds) on one run's best model: table and figure."""
+
+import pandas as pd
+
+from dd2424.io import exit_with, load_arrays, setup_logging, write_table
+from dd2424.plots import sampling_measures
+from dd2424.rnn_runs import Model, SettingsError, read_corpus, sampling_comparison
+
+setup_logging(snakemake.log[0])
+spec = snakemake.params.spec
+model = Model.from_arrays(load_arrays(snakemake.input.model), snakemake.input.model)
+try:
+    rows = sampling_comparison(
+        model,
+        read_corpus(snakemake.input.text),
+        spec["temperatures"],
+        spec["top_p"],
+        int(spec["length"]),
+        int(spec["seed"]),
+    )
+except SettingsError as err:  # the corpus or the model: one message, no traceback
+    exit_with(f"{snakemake.rule} failed on {snakemake.input.text}: {err}")
+table = pd.DataFrame(rows)
+write_table(table, snakemake.output.tsv, snakemake.output.md)
+sampling_measures(table, snakemake.output.figure)
