@@ -37,8 +37,8 @@ class UpdateLoopOnly:
     def init_stats(self, params, X):
         return self.net.init_stats(params, X)
 
-    def gradients(self, params, X, y, lam, stats=None):
-        return self.net.gradients(params, X, y, lam, stats)
+    def gradients(self, params, X, y, lam, stats=None, **kwargs):
+        return self.net.gradients(params, X, y, lam, stats, **kwargs)
 
     def evaluate(self, params, X, y, lam, stats=None):
         return {"loss": 0.0, "cost": 0.0, "acc": 0.0}

@@ -5,13 +5,14 @@ One command prints the table and writes it as TSV (see benchmarks/README.md):
 
     python benchmarks/run.py [--size tiny|full] [--repeats N] [--threads 1,2] [--only ...]
 
-Each comparison is a module of its own in this folder (mlp.py, bn.py, rnn.py, memory.py; the
-shared pieces are in common.py) with a ``worker`` that times its peers and ``goals`` that
-turns the medians into the targets.  This file only runs them: each comparison in ONE fresh
-subprocess (this script with ``--worker NAME``) whose peers take turns round by round, so all
-peers of a comparison see the same machine state; the BLAS and OpenMP thread counts are set in
-the subprocess's environment before NumPy is imported.  PyTorch is optional: without it the
-PyTorch peers are reported as skipped.  The pipeline never imports this folder or torch.
+Each comparison is a module of its own in this folder (mlp.py, bn.py, wide.py, augment.py,
+rnn.py, memory.py; the shared pieces are in common.py) with a ``worker`` that times its peers
+and ``goals`` that turns the medians into the targets.  This file only runs them: each
+comparison in ONE fresh subprocess (this script with ``--worker NAME``) whose peers take turns
+round by round, so all peers of a comparison see the same machine state; the BLAS and OpenMP
+thread counts are set in the subprocess's environment before NumPy is imported.  PyTorch is
+optional: without it the PyTorch peers are reported as skipped.  The pipeline never imports
+this folder or torch.
 """
 
 from __future__ import annotations
@@ -26,14 +27,16 @@ import sys
 import tempfile
 from pathlib import Path
 
+import augment
 import bn
 import memory
 import mlp
 import rnn
+import wide
 from common import ROOT, SIZES, THREAD_VARS
 
 #: the comparisons, in the order they run and are printed (``--only`` takes these names)
-CASES = {"mlp": mlp, "bn": bn, "rnn": rnn, "memory": memory}
+CASES = {"mlp": mlp, "bn": bn, "wide": wide, "augment": augment, "rnn": rnn, "memory": memory}
 
 
 def run_worker(name: str, threads: int, extra: list[str] | None = None) -> dict:

@@ -19,6 +19,17 @@ EXPECTED = [
     ("bn", ": project", "float32"),
     ("bn", ": BLAS floor", "float32"),
     ("bn", ": PyTorch", "float32"),
+    ("wide", ": project", "float32"),
+    ("wide", ": BLAS floor", "float32"),
+    ("wide", ": PyTorch", "float32"),
+    ("augment", "update step", "float32"),
+    ("augment", "update step + augmentation (flip, translate 2)", "float32"),
+    ("augment", "update step + augmentation (flip, translate 2, jitter)", "float32"),
+    ("augment", "batch: plain gather (np.take, what the loop does)", "float32"),
+    ("augment", "batch: augmented gather (flip, translate 2)", "float32"),
+    ("augment", "batch: copy of a batch (floor)", "float32"),
+    ("augment", "batch: per-element gather via index maps (other design)", "float32"),
+    ("augment", "batch: Python loop of per-image slices (other design)", "float32"),
     ("rnn", ": project", "float32"),
     ("rnn", ": project", "float64"),
     ("rnn", ": one-hot reference", "float32"),
@@ -59,5 +70,7 @@ def test_benchmark_runs_on_tiny_size(tmp_path):
     goals = table[table.comparison == "target"]
     assert goals.case.str.startswith("MLP float32").sum() == 2
     assert goals.case.str.startswith("BN").sum() == 1
+    assert goals.case.str.startswith("Wide").sum() == 2
+    assert goals.case.str.startswith("Augmentation (flip, translate 2)").sum() == 1
     assert goals.case.str.startswith("RNN").sum() == 5
     assert goals.case.str.startswith("preprocessing").sum() == 1

@@ -123,3 +123,32 @@ def test_split_files_round_trip(tmp_path, rng):
     back = io.load_arrays(tmp_path / "s.npz")
     assert back.keys() == arrays.keys() and back["X_train"].dtype == np.float32
     assert not list(tmp_path.glob("*.part*"))
+
+
+def test_synthetic_data_without_placement_is_unchanged(tmp_path, cifar_dir):
+    """shift = 0 and mirror = False write the very bytes of the plain generator."""
+    data.write_synthetic_cifar(tmp_path, n_per_batch=200, n_test=100, seed=7, shift=0, mirror=False)
+    for name in ("data_batch_1", "test_batch"):
+        assert (tmp_path / name).read_bytes() == (cifar_dir / name).read_bytes()
+
+
+def test_placed_patterns_are_moved_and_mirrored_copies_of_the_prototype(rng):
+    protos = rng.normal(0, 20, size=(2, 3072))
+    X, y = data.synthetic_images(
+        200, np.random.default_rng(3), protos, protos[:1] * 0, 0.0, 3, True
+    )
+    # without noise or nuisance, every image is its class prototype, placed: compare with all
+    # 2 x 7 x 7 placements of it
+    keys = np.array([(m, dy, dx) for m in (0, 1) for dy in range(-3, 4) for dx in range(-3, 4)])
+    n = len(keys)
+    found = set()
+    for c in (0, 1):
+        placed = data.place(
+            np.repeat(protos[c : c + 1], n, 0), keys[:, 0] == 1, keys[:, 1], keys[:, 2]
+        )
+        candidates = np.clip(np.rint(127.5 + placed), 0, 255).astype(np.uint8)
+        for image in X[y == c]:
+            match = np.flatnonzero((candidates == image).all(axis=1))
+            assert len(match), "an image is not a placed prototype of its class"
+            found.add(tuple(keys[match[0]]))
+    assert len(found) > 50  # placements vary (98 possible)

@@ -129,3 +129,152 @@ def test_dotted_paths_set_nested_settings_without_touching_the_original():
     assert out["schedule"]["eta_max"] == 0.05 and settings["schedule"]["eta_max"] == 0.1
     assert search.get_path(out, "schedule.eta_max") == 0.05
     assert search.to_value(-2.5, "log10") == 0.00316228
+
+
+# ---- bonus settings through experiments.run (issue 10)
+
+
+def _short(**over):
+    """A 2-layer run of 2 short cycles on the small split (200 training samples)."""
+    return experiments.merge(lab2_settings(schedule={"n_s": 10}, cycles=2, n_batch=20), over)
+
+
+@pytest.mark.parametrize(
+    "over",
+    [
+        {"loss": "svm", "schedule": {"eta_max": 0.01}},  # hinge gradients are up to 9x CE's
+        {"keep_prob": 0.5},
+        {"augment": {"flip": True, "translate": 2, "brightness": 0.1, "contrast": 0.1}},
+        {"batch_norm": True, "batch_norm_position": "after", "hidden": [20, 20]},
+        {"hidden": [200], "keep_prob": 0.5, "batch_norm": True, "loss": "svm", "lam": 0.01},
+    ],
+)
+def test_every_bonus_setting_trains_reproducibly_through_run(over, small_split):
+    a, history_a, metrics = experiments.run(_short(**over), small_split)
+    b, history_b, _ = experiments.run(_short(**over), small_split)
+    assert history_a == history_b
+    for name in a:
+        np.testing.assert_array_equal(a[name], b[name])
+    assert not metrics["diverged"]
+    assert history_a[-1]["train_loss"] < history_a[0]["train_loss"]  # it learns
+    assert history_a[-1]["train_acc"] > history_a[0]["train_acc"] + 0.1
+    assert metrics["loss"] == over.get("loss", "cross_entropy")
+
+
+def test_svm_runs_report_hinge_losses(small_split):
+    settings = _short(loss="svm", init={"kind": "normal", "sigma": 1e-4})
+    _, history, metrics = experiments.run(settings, small_split)
+    assert metrics["loss"] == "svm"
+    assert history[0]["train_loss"] == pytest.approx(9.0, abs=0.05)  # 9 margins of ~1 at init
+    _, history, _ = experiments.run(_short(init={"kind": "normal", "sigma": 1e-4}), small_split)
+    assert history[0]["train_loss"] == pytest.approx(np.log(10), abs=0.01)
+
+
+def test_keep_best_and_patience_say_which_model_was_kept(small_split):
+    settings = _short(keep_best=True, patience=3, eval_every=2, schedule={"n_s": 40})
+    arrays, history, metrics = experiments.run(settings, small_split)
+    best = max(history[1:], key=lambda row: row["val_acc"])
+    assert metrics["best_update"] == best["update"] == metrics["kept_update"]
+    assert metrics["best_val_acc"] == best["val_acc"]
+    if metrics["early_stopped"]:
+        assert metrics["updates_done"] < metrics["n_updates"]
+        assert history[-1]["update"] - best["update"] == 3 * 2  # 3 evaluations without gain
+    net = experiments.build_network(settings, 3072, 10)
+    X, y = small_split["X_val"], small_split["y_val"].astype(np.intp)
+    assert net.evaluate(arrays, X, y, 0.0)["acc"] == best["val_acc"]  # the kept model
+    _, _, plain = experiments.run(_short(eval_every=2, schedule={"n_s": 40}), small_split)
+    assert plain["kept_update"] == plain["updates_done"] and not plain["early_stopped"]
+
+
+def test_snapshots_are_saved_at_the_end_of_every_cycle(small_split):
+    arrays, _, metrics = experiments.run(_short(snapshots=True, cycles=3), small_split)
+    assert metrics["snapshot_updates"] == [20, 40, 60]
+    assert {k for k in arrays if k.startswith("snap")} == {
+        f"snap{c}_{p}" for c in (1, 2, 3) for p in ("W1", "b1", "W2", "b2")
+    }
+    np.testing.assert_array_equal(arrays["snap3_W1"], arrays["W1"])  # the last is the final
+    assert not np.array_equal(arrays["snap1_W1"], arrays["W1"])
+    constant = _short(cycles=None, n_epochs=2)
+    constant["schedule"] = {"kind": "constant", "eta": 0.01}
+    with pytest.raises(ValueError, match="cyclic"):
+        experiments.run(experiments.merge(constant, {"snapshots": True}), small_split)
+
+
+def test_decay_schedules_and_the_ramp_through_run(small_split):
+    base = _short(cycles=None, n_epochs=4)
+    step = experiments.merge(
+        base,
+        {
+            "schedule": {
+                "kind": "step",
+                "eta": 0.05,
+                "gamma": 0.5,
+                "step_epochs": 2,
+                "eta_min": None,
+                "eta_max": None,
+                "n_s": None,
+            }
+        },
+    )
+    _, history, metrics = experiments.run(step, small_split)
+    assert [row["eta"] for row in history] == pytest.approx([0.05, 0.05, 0.025, 0.025, 0.0125])
+    ramp = experiments.merge(
+        step,
+        {
+            "schedule": {
+                "kind": "ramp",
+                "eta": None,
+                "gamma": None,
+                "step_epochs": None,
+                "eta_lo": 1e-5,
+                "eta_hi": 1.0,
+            }
+        },
+    )
+    ramp["eval_every"] = 4
+    _, history, metrics = experiments.run(ramp, small_split)
+    etas = [row["eta"] for row in history]
+    assert etas[0] == pytest.approx(1e-5) and np.all(np.diff(etas) > 0)
+    assert metrics["schedule"].startswith("exponential ramp")
+
+
+def test_augmentation_needs_images(small_split):
+    split = dict(small_split)
+    split["X_train"] = np.ascontiguousarray(split["X_train"][:, :20])
+    split["X_val"] = np.ascontiguousarray(split["X_val"][:, :20])
+    split["X_test"] = np.ascontiguousarray(split["X_test"][:, :20])
+    with pytest.raises(ValueError, match="augment"):
+        experiments.run(_short(augment={"flip": True}), split)
+
+
+def test_gradient_checks_cover_svm_dropout_and_bn_after(small_split):
+    spec = {
+        "hidden": [],
+        "init": {"kind": "xavier"},
+        "bn_eps": 1e-12,
+        "h": 1e-5,
+        "abs_threshold": 1e-8,
+        "rel_threshold": 1e-5,
+        "seed": 400,
+        "checks": [
+            {"n": 5, "dims": 20, "lam": 0.1, "loss": "svm"},
+            {"n": 5, "dims": 10, "lam": 0.0, "hidden": [20], "keep_prob": 0.5},
+            {
+                "n": 8,
+                "dims": 10,
+                "lam": 0.01,
+                "hidden": [20, 15],
+                "batch_norm": True,
+                "batch_norm_position": "after",
+                "keep_prob": 0.8,
+                "loss": "svm",
+            },
+        ],
+    }
+    rows = experiments.gradient_checks(spec, small_split)
+    assert all(r["passed"] for r in rows), rows
+    assert [r["check"] for r in rows if r["parameter"] == "W1"] == [
+        "20+10 svm n=5 lambda=0.1",
+        "10+20+10 dropout p=0.5 n=5 lambda=0",
+        "10+20+15+10 BN-after dropout p=0.8 svm n=8 lambda=0.01",
+    ]

@@ -249,3 +249,167 @@ def test_a_broken_batchnorm_backward_fails_the_configured_lab3_thresholds(bug, r
     monkeypatch.setattr(nn, "batchnorm_backward", broken)
     bad = gradcheck.compare("bug", net.gradients(params, X, y, 0.0), numeric, *thresholds)
     assert not all(r.passed for r in bad)
+
+
+# ---- bonus: SVM loss, dropout, batch norm after the ReLU (issue 10)
+
+
+def test_svm_loss_is_zero_when_every_margin_is_met():
+    S = np.array([[3.0, 1.9, -5.0], [0.0, 0.5, 1.5]])
+    y = np.array([0, 2])  # right class ahead of every other by >= 1
+    assert nn.svm_loss(S, y) == 0.0
+    assert not nn.svm_gradient(S, y).any()
+
+
+def test_svm_loss_by_hand():
+    S = np.array([[1.0, 1.5, 0.0], [2.0, 0.0, 2.0]])
+    y = np.array([0, 1])
+    # row 0: max(0, 1.5-1+1) + max(0, 0-1+1) = 1.5; row 1: (2+1) + (2+1) = 6
+    assert nn.svm_loss(S, y) == pytest.approx((1.5 + 6.0) / 2)
+    G = nn.svm_gradient(S, y)
+    np.testing.assert_allclose(G, np.array([[-1, 1, 0], [1, -2, 1]]) / 2)
+
+
+def test_evaluate_reports_the_loss_that_is_trained(rng):
+    X = rng.standard_normal((6, 5))
+    y = rng.integers(0, 3, 6)
+    ce, svm = nn.Network(d=5, K=3), nn.Network(d=5, K=3, loss="svm")
+    params = ce.init(rng, "normal", sigma=0.5, dtype=np.float64)
+    S = X @ params["W1"].T + params["b1"]
+    assert svm.evaluate(params, X, y, 0.0)["loss"] == pytest.approx(nn.svm_loss(S, y))
+    assert ce.evaluate(params, X, y, 0.0)["loss"] == pytest.approx(nn.cross_entropy(S, y))
+    expected = nn.svm_loss(S, y) + 0.1 * svm.penalty(params)
+    assert svm.cost(params, X, y, 0.1) == pytest.approx(expected)
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [{"loss": "hinge"}, {"bn_position": "middle"}, {"keep_prob": 0.0}, {"keep_prob": 1.5}],
+)
+def test_bad_network_settings_are_named(kwargs):
+    with pytest.raises(ValueError, match=next(iter(kwargs)).replace("bn_", "batch_norm_")):
+        nn.Network(d=3, K=2, hidden=(4,), **kwargs)
+    with pytest.raises(ValueError, match="hidden layer"):
+        nn.Network(d=3, K=2, keep_prob=0.5)
+
+
+def test_dropout_scales_kept_units_by_one_over_p_and_is_off_in_evaluation(rng):
+    net = nn.Network(d=6, K=3, hidden=(2000,), keep_prob=0.8)
+    params = net.init(rng, dtype=np.float64)
+    X = rng.standard_normal((5, 6))
+    masks = net.dropout_masks(rng, 5, np.float64)
+    assert set(np.unique(masks[1])) == {0.0, 1 / 0.8}
+    assert abs((masks[1] > 0).mean() - 0.8) < 0.02
+    full = np.maximum(X @ params["W1"].T + params["b1"], 0)
+    _, cache = net.scores(params, X, masks=masks)
+    kept = masks[1] > 0
+    np.testing.assert_allclose(cache["inputs"][1][kept], full[kept] / 0.8)
+    assert not cache["inputs"][1][~kept].any()
+    # evaluation (test mode): no mask, no scaling, the same as a network without dropout
+    plain = nn.Network(d=6, K=3, hidden=(2000,))
+    y = np.zeros(5, int)
+    assert net.evaluate(params, X, y, 0.0) == plain.evaluate(params, X, y, 0.0)
+    with pytest.raises(ValueError, match="dropout masks or a generator"):
+        net.gradients(params, X, y, 0.0)
+
+
+def test_dropout_masks_come_from_the_generator(rng):
+    net = nn.Network(d=6, K=3, hidden=(7, 5), keep_prob=0.5)
+    a = net.dropout_masks(np.random.default_rng(1), 4)
+    b = net.dropout_masks(np.random.default_rng(1), 4)
+    assert [m.shape for m in a.values()] == [(4, 7), (4, 5)] and a[1].dtype == np.float32
+    for l in a:
+        np.testing.assert_array_equal(a[l], b[l])
+    assert nn.Network(d=6, K=3, hidden=(7,)).dropout_masks(rng, 4) == {}
+
+
+def _check(net, params, X, y, lam, h=1e-5, masks=None):
+    analytic = net.gradients(params, X, y, lam, masks=masks)
+    numeric = gradcheck.numerical_gradients(
+        lambda: net.cost(params, X, y, lam, masks=masks), params, h
+    )
+    rows = gradcheck.compare("t", analytic, numeric, abs_threshold=1e-8, rel_threshold=1e-5)
+    assert {r.parameter for r in rows} == set(net.shapes())
+    return rows
+
+
+@pytest.mark.parametrize("hidden", [(), (8,), (8, 6)])
+@pytest.mark.parametrize("lam", [0.0, 0.1])
+def test_svm_gradients_match_numerical(hidden, lam, rng):
+    net = nn.Network(d=7, K=4, hidden=hidden, loss="svm")
+    params = net.init(rng, "normal", sigma=0.5, bias_sigma=0.1, dtype=np.float64)
+    X, y = rng.standard_normal((6, 7)), rng.integers(0, 4, 6)
+    S, _ = net.scores(params, X)
+    margins = S - S[np.arange(6), y][:, None] + 1
+    assert (margins < 0).any() and (margins > 0).any()  # both sides of the hinge exercised
+    rows = _check(net, params, X, y, lam, h=1e-6)
+    assert all(r.passed for r in rows), rows
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        {"hidden": (9, 7), "keep_prob": 0.5},
+        {"hidden": (9,), "keep_prob": 0.7, "loss": "svm"},
+        {"hidden": (9, 7), "batch_norm": True, "bn_position": "after"},
+        {"hidden": (9, 7, 6), "batch_norm": True, "bn_position": "after", "keep_prob": 0.6},
+        {"hidden": (9, 7), "batch_norm": True, "keep_prob": 0.6},
+        {"hidden": (9, 7), "batch_norm": True, "loss": "svm"},
+        {"hidden": (9, 7), "batch_norm": True, "bn_position": "after", "loss": "svm"},
+    ],
+)
+@pytest.mark.parametrize("lam", [0.0, 0.05])
+def test_bonus_gradients_match_numerical_with_a_fixed_mask(kwargs, lam, rng):
+    net = nn.Network(d=10, K=5, bn_eps=1e-12, **kwargs)
+    params = net.init(rng, "he", bias_sigma=0.1, dtype=np.float64)
+    for name in params:
+        if name.startswith(("gamma", "beta")):
+            params[name] += rng.normal(0, 0.3, params[name].shape)
+    X, y = rng.standard_normal((8, 10)), rng.integers(0, 5, 8)
+    masks = net.dropout_masks(rng, 8, np.float64)
+    rows = _check(net, params, X, y, lam, masks=masks)
+    assert all(r.passed for r in rows), [(r.parameter, r.max_rel_error) for r in rows]
+
+
+def test_a_gradient_check_with_a_different_mask_fails(rng):
+    """The numerical cost must use the analytic pass's mask: with another one it disagrees."""
+    net = nn.Network(d=10, K=5, hidden=(9,), keep_prob=0.5)
+    params = net.init(rng, "he", dtype=np.float64)
+    X, y = rng.standard_normal((8, 10)), rng.integers(0, 5, 8)
+    masks = net.dropout_masks(rng, 8, np.float64)
+    other = net.dropout_masks(rng, 8, np.float64)
+    analytic = net.gradients(params, X, y, 0.0, masks=masks)
+    numeric = gradcheck.numerical_gradients(
+        lambda: net.cost(params, X, y, 0.0, masks=other), params, 1e-5
+    )
+    assert not all(r.passed for r in gradcheck.compare("t", analytic, numeric, 1e-8, 1e-5))
+
+
+def test_bn_after_the_relu_normalises_the_relu_output_and_keeps_the_bias(rng):
+    net = nn.Network(d=6, K=3, hidden=(5,), batch_norm=True, bn_position="after", bn_eps=1e-12)
+    assert list(net.shapes()) == ["W1", "b1", "gamma1", "beta1", "W2", "b2"]
+    params = net.init(rng, bias_sigma=0.3, dtype=np.float64)
+    params["gamma1"] += 0.5
+    X = rng.standard_normal((10, 6))
+    S, cache = net.scores(params, X)
+    R = np.maximum(X @ params["W1"].T + params["b1"], 0)
+    R_hat = (R - R.mean(0)) / np.sqrt(R.var(0) + 1e-12)
+    H = params["gamma1"] * R_hat + params["beta1"]  # no ReLU after the normalisation
+    np.testing.assert_allclose(cache["inputs"][1], H)
+    np.testing.assert_allclose(S, H @ params["W2"].T + params["b2"])
+    stats = net.init_stats(params, X)
+    np.testing.assert_allclose(stats["mu1"], R.mean(0))
+
+
+def test_gradient_buffers_give_bit_identical_gradients(rng):
+    for kwargs in ({"hidden": (8,)}, {"hidden": (8, 6), "batch_norm": True}, {"loss": "svm"}):
+        net = nn.Network(d=7, K=4, **kwargs)
+        params = net.init(rng)
+        X = rng.standard_normal((5, 7)).astype(np.float32)
+        y = rng.integers(0, 4, 5)
+        plain = net.gradients(params, X, y, 0.01)
+        out = {name: np.full_like(p, np.nan) for name, p in params.items()}
+        buffered = net.gradients(params, X, y, 0.01, out=out)
+        for name in plain:
+            assert buffered[name] is out[name]
+            np.testing.assert_array_equal(buffered[name], plain[name])

@@ -57,6 +57,7 @@ def test_gradient_check_table_passes(offline_run):
     assert set(table["parameter"]) == {"W1", "b1"}
     assert (table["max_abs_diff"] < 1e-8).all() and (table["worst_vs_tolerance"] <= 1).all()
     assert "3072+10 n=10 lambda=0.1" in set(table["check"])
+    assert "3072+10 svm n=10 lambda=0.1" in set(table["check"])  # bonus: the SVM loss
 
 
 def test_report_builds(offline_run):
@@ -183,9 +184,13 @@ def test_lab3_gradient_checks_cover_depths_with_and_without_bn(offline_run):
         assert any(c.startswith(f"{sizes} n=") for c in checks), sizes
     for sizes in ("10+50+10 BN", "10+50+50+10 BN"):
         assert any(c.startswith(sizes) for c in checks), sizes
-    bn = table[table["check"].str.contains("BN")]
+    bn = table[table["check"].str.contains(" BN ")]  # before the ReLU, the course's
     assert {"gamma1", "beta1", "gamma2", "beta2"} <= set(bn["parameter"])
     assert "b1" not in set(bn["parameter"])  # superfluous under BN, left out
+    # bonus rows: BN after the ReLU keeps its biases; dropout (fixed mask) and the SVM
+    after = table[table["check"].str.contains(" BN-after ")]
+    assert {"b1", "gamma1", "beta1", "b2", "gamma2"} <= set(after["parameter"])
+    assert any("dropout p=0.8" in c for c in checks) and any(" svm " in c for c in checks)
 
 
 def test_lab3_tables_and_comparisons(offline_run):

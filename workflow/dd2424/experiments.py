@@ -12,7 +12,7 @@ from collections.abc import Mapping
 
 import numpy as np
 
-from . import gradcheck, nn, schedules, train
+from . import augment, gradcheck, nn, schedules, train
 
 log = logging.getLogger(__name__)
 
@@ -40,6 +40,9 @@ def build_network(settings: Mapping, d: int, K: int) -> nn.Network:
         batch_norm=bool(settings.get("batch_norm", False)),
         bn_eps=float(settings.get("bn_eps", 1e-8)),
         bn_alpha=float(settings.get("bn_alpha", 0.9)),
+        loss=settings.get("loss", "cross_entropy"),
+        bn_position=settings.get("batch_norm_position", "before"),
+        keep_prob=float(settings.get("keep_prob", 1.0)),
     )
 
 
@@ -63,37 +66,53 @@ def steps_per_epoch(settings: Mapping, n_train: int) -> int:
 
 def schedule_and_config(
     settings: Mapping, n_train: int
-) -> tuple[schedules.Constant | schedules.Cyclic, train.TrainConfig]:
+) -> tuple[schedules.Schedule, train.TrainConfig]:
     """The learning-rate schedule and the loop settings of a run.
 
     Length: ``n_epochs`` epochs, or ``cycles`` whole cycles of a cyclic schedule (so training
     stops where eta is smallest).  Evaluation: every ``eval_every`` updates, else
     ``evals_per_cycle`` times per cycle for a cyclic schedule, else once per epoch.
+    ``keep_best``, ``patience`` and ``snapshots`` (a copy at the end of every cycle; needs a
+    cyclic schedule) go to the loop.
     """
     per_epoch = steps_per_epoch(settings, n_train)
-    schedule = schedules.make_schedule(settings["schedule"], per_epoch)
     cycles = settings.get("cycles")
     if cycles is not None:
+        schedule = schedules.make_schedule(settings["schedule"], per_epoch)
         if not isinstance(schedule, schedules.Cyclic):
             raise ValueError("`cycles` needs a cyclic schedule; use `n_epochs` otherwise")
         n_updates = schedule.updates(int(cycles))
-        default_every = max(1, round(2 * schedule.n_s / int(settings.get("evals_per_cycle", 10))))
     else:
         n_updates = int(settings["n_epochs"]) * per_epoch
+        schedule = schedules.make_schedule(settings["schedule"], per_epoch, n_updates)
+    if isinstance(schedule, schedules.Cyclic):
+        default_every = max(1, round(2 * schedule.n_s / int(settings.get("evals_per_cycle", 10))))
+    else:
         default_every = per_epoch
+    snapshot_every = None
+    if settings.get("snapshots"):
+        if not isinstance(schedule, schedules.Cyclic):
+            raise ValueError("`snapshots` (one per cycle) needs a cyclic schedule")
+        snapshot_every = 2 * schedule.n_s
     cfg = train.TrainConfig(
         n_batch=int(settings["n_batch"]),
         n_updates=n_updates,
         lam=float(settings["lam"]),
         eval_every=int(settings.get("eval_every") or default_every),
         shuffle=bool(settings.get("shuffle", True)),
+        keep_best=bool(settings.get("keep_best", False)),
+        patience=settings.get("patience"),
+        snapshot_every=snapshot_every,
     )
     return schedule, cfg
 
 
 def run(settings: Mapping, split: Mapping[str, np.ndarray]) -> tuple[dict, list[dict], dict]:
     """Train one run on a preprocessed split; return (arrays, history, metrics), where
-    arrays are the parameters and any batch-norm moving averages (``mu1``, ``v1``, ...)."""
+    arrays are the parameters and any batch-norm moving averages (``mu1``, ``v1``, ...) of
+    the model the run keeps (the final one, or with ``keep_best`` the best one), and with
+    ``snapshots`` the same arrays at the end of cycle c under ``snap<c>_<name>`` (c = 1, 2,
+    ...; see ensembles.members).  The metrics' test numbers are the kept model's."""
     dtype = np.dtype(settings.get("dtype", "float32"))
     X_tr, y_tr = split["X_train"].astype(dtype, copy=False), split["y_train"].astype(np.intp)
     X_va, y_va = split["X_val"].astype(dtype, copy=False), split["y_val"].astype(np.intp)
@@ -111,12 +130,30 @@ def run(settings: Mapping, split: Mapping[str, np.ndarray]) -> tuple[dict, list[
         len(X_tr),
         cfg.lam,
     )
-    history, stats = train.minibatch_gd(net, params, (X_tr, y_tr), (X_va, y_va), cfg, schedule, rng)
+    augmentation = augment.Augmentation.from_settings(settings.get("augment"))
+    if augmentation is not None and X_tr.shape[1] != augment.D:
+        raise ValueError(
+            f"`augment` needs CIFAR images (rows of {augment.D} values); this split has "
+            f"{X_tr.shape[1]} features"
+        )
+    snapshots = []
+    history, stats = train.minibatch_gd(
+        net,
+        params,
+        (X_tr, y_tr),
+        (X_va, y_va),
+        cfg,
+        schedule,
+        rng,
+        augment=augmentation,
+        snapshots=snapshots,
+    )
     test = net.evaluate(params, X_te, y_te, cfg.lam, stats)
     diverged = train.diverged_at(history)
     # the best validation accuracy reached by training: not the evaluation before the first
     # update, and not the evaluation where the cost was found not finite
-    trained = [row for row in history[1:] if diverged is None or row["update"] < diverged]
+    best = train.best_evaluation(history)
+    kept = best["update"] if cfg.keep_best and best is not None else history[-1]["update"]
     metrics = {
         "test_acc": test["acc"],
         "test_loss": test["loss"],
@@ -125,17 +162,26 @@ def run(settings: Mapping, split: Mapping[str, np.ndarray]) -> tuple[dict, list[
         "final_train_loss": history[-1]["train_loss"],
         "final_val_loss": history[-1]["val_loss"],
         "final_val_acc": history[-1]["val_acc"],
-        "best_val_acc": max((row["val_acc"] for row in trained), default=float("nan")),
+        "best_val_acc": float("nan") if best is None else best["val_acc"],
+        "best_update": None if best is None else best["update"],
+        "kept_update": kept,
+        "loss": net.loss,
         "diverged": diverged is not None,
         "diverged_at": diverged,
+        "early_stopped": diverged is None and history[-1]["update"] < cfg.n_updates,
         "n_updates": cfg.n_updates,
         "updates_done": history[-1]["update"],
+        "snapshot_updates": [update for update, _ in snapshots],
+        "augment": "none" if augmentation is None else augmentation.describe(),
         "schedule": schedule.describe(),
         "n_train": len(X_tr),
         "settings": dict(settings),
     }
-    log.info("test accuracy %.4f, test loss %.4f", test["acc"], test["loss"])
-    return params | stats, history, metrics
+    log.info("test accuracy %.4f, test %s loss %.4f", test["acc"], net.loss, test["loss"])
+    arrays = params | stats
+    for c, (_, snapshot) in enumerate(snapshots, start=1):
+        arrays |= {f"snap{c}_{name}": value for name, value in snapshot.items()}
+    return arrays, history, metrics
 
 
 def gradient_checks(spec: Mapping, split: Mapping[str, np.ndarray]) -> list[dict]:
@@ -144,8 +190,10 @@ def gradient_checks(spec: Mapping, split: Mapping[str, np.ndarray]) -> list[dict
     Each entry of ``spec["checks"]`` sets ``n`` (samples), ``dims`` (leading input dimensions;
     null for all), ``lam`` and optionally ``max_entries`` (a random sample of entries per
     parameter instead of all) and the network (``hidden``, ``batch_norm``, ``init``, ...),
-    which overrides the spec's.  Everything runs in float64; the numerical cost of a
-    batch-normalised network is computed in training mode (batch statistics).
+    which overrides the spec's, also ``loss``, ``keep_prob`` and ``batch_norm_position``.
+    Everything runs in float64; the numerical cost of a batch-normalised network is computed
+    in training mode (batch statistics), and with dropout with the same fixed masks (drawn
+    once per check from the seeded generator) as the analytic gradients.
     """
     rng = np.random.default_rng(spec["seed"])
     X_all = split["X_train"]
@@ -159,18 +207,33 @@ def gradient_checks(spec: Mapping, split: Mapping[str, np.ndarray]) -> list[dict
         y = y_all[:n]
         net = build_network(settings, X.shape[1], K)
         params = init_params(net, settings, rng, np.float64)
-        analytic = net.gradients(params, X, y, lam)
+        masks = net.dropout_masks(rng, n, np.float64)  # nothing drawn without dropout
+        analytic = net.gradients(params, X, y, lam, masks=masks)
         entries = None
         if check.get("max_entries"):
             entries = gradcheck.sample_entries(params, int(check["max_entries"]), rng)
         numeric = gradcheck.numerical_gradients(
-            lambda net=net, params=params, X=X, y=y, lam=lam: net.cost(params, X, y, lam),
+            lambda net=net, params=params, X=X, y=y, lam=lam, masks=masks: net.cost(
+                params, X, y, lam, masks
+            ),
             params,
             float(settings["h"]),
             entries,
         )
-        bn = " BN" if net.batch_norm else ""
-        name = f"{'+'.join(map(str, net.sizes))}{bn} n={n} lambda={lam:g}"
+        name = f"{'+'.join(map(str, net.sizes))}{check_label(net)} n={n} lambda={lam:g}"
         thresholds = float(settings["abs_threshold"]), float(settings["rel_threshold"])
         rows += gradcheck.compare(name, analytic, numeric, *thresholds)
     return gradcheck.as_records(rows)
+
+
+def check_label(net: nn.Network) -> str:
+    """What sets a gradient check's network apart, for its row name (empty for the course's
+    plain network): " BN", " BN-after", " dropout p=0.5", " svm"."""
+    label = ""
+    if net.batch_norm:
+        label += " BN-after" if net.bn_position == "after" else " BN"
+    if net.dropout:
+        label += f" dropout p={net.keep_prob:g}"
+    if net.loss == "svm":
+        label += " svm"
+    return label

@@ -9,7 +9,15 @@ cache ``backward`` needs; the network object holds no state between the two.
 Batch normalisation (course-spec §3.2) needs the moving averages of the batch means and
 variances: they are a separate dict ``stats = {"mu1": ..., "v1": ..., ...}`` that the caller
 owns and passes in (``init_stats`` makes it from the first mini-batch, ``gradients`` updates it
-after every training forward pass, ``evaluate`` normalises with it).
+after every training forward pass, ``evaluate`` normalises with it).  It sits before the ReLU
+(the course's eqs. 12-19) or, with ``bn_position="after"``, after it (bonus 3.6 c).
+
+The loss is the cross-entropy of the softmax (the course's) or the multi-class SVM (hinge)
+loss, sum_{j != y} max(0, s_j - s_y + 1) (lab 1 bonus 2.2); either way the cost adds
+lambda sum_l ||W_l||^2.  Dropout (inverted, keep probability ``keep_prob``) multiplies the
+output of every hidden layer by a mask m / p with m ~ Bernoulli(p) in training mode only; the
+masks are drawn from a generator the caller passes in (or are given, e.g. fixed for a gradient
+check) and travel in the cache like everything else.
 """
 
 from __future__ import annotations
@@ -20,6 +28,8 @@ from itertools import pairwise
 import numpy as np
 
 INITS = ("normal", "xavier", "he")
+LOSSES = ("cross_entropy", "svm")
+BN_POSITIONS = ("before", "after")
 
 
 def softmax(S: np.ndarray) -> np.ndarray:
@@ -40,15 +50,41 @@ def cross_entropy(S: np.ndarray, y: np.ndarray) -> float:
     return float(-log_softmax(S)[np.arange(len(y)), y].mean())
 
 
+def svm_loss(S: np.ndarray, y: np.ndarray) -> float:
+    """Mean over the rows of the multi-class hinge loss sum_{j != y} max(0, s_j - s_y + 1)
+    (margin 1; zero once every wrong class scores at least 1 below the right one)."""
+    n = len(y)
+    margins = S - S[np.arange(n), y][:, None] + 1
+    margins[np.arange(n), y] = 0
+    np.maximum(margins, 0, out=margins)
+    return float(margins.sum() / n)
+
+
+def svm_gradient(S: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """d(mean hinge loss)/dS: 1/n for every violated margin j (s_j - s_y + 1 > 0), minus
+    (number of violated margins)/n at the right class; 0 elsewhere (the kink at a margin of
+    exactly 0 takes the subgradient 0)."""
+    n = len(y)
+    rows = np.arange(n)
+    margins = S - S[rows, y][:, None] + 1
+    margins[rows, y] = 0
+    G = (margins > 0).astype(S.dtype)
+    G[rows, y] = -G.sum(axis=1)
+    G /= n
+    return G
+
+
 def accuracy(S_or_P: np.ndarray, y: np.ndarray) -> float:
     return float((S_or_P.argmax(axis=1) == y).mean())
 
 
 @dataclass(frozen=True)
 class Network:
-    """Architecture: input size, hidden layer sizes (ReLU), number of classes, and whether
-    the hidden layers are batch-normalised (``bn_eps`` inside the square root, ``bn_alpha``
-    the moving-average weight).
+    """Architecture: input size, hidden layer sizes (ReLU), number of classes, whether the
+    hidden layers are batch-normalised (``bn_eps`` inside the square root, ``bn_alpha`` the
+    moving-average weight, ``bn_position`` before or after the ReLU), the ``loss``
+    (``cross_entropy`` or ``svm``) and the dropout keep probability of the hidden layers
+    (``keep_prob`` = 1: no dropout).
 
     ``hidden=()`` is lab 1 (s = Wx + b), ``hidden=(50,)`` lab 2, ``batch_norm=True`` lab 3.
     """
@@ -59,12 +95,25 @@ class Network:
     batch_norm: bool = False
     bn_eps: float = 1e-8
     bn_alpha: float = 0.9
+    loss: str = "cross_entropy"
+    bn_position: str = "before"
+    keep_prob: float = 1.0
 
     def __post_init__(self) -> None:
         if self.batch_norm and not self.hidden:
             raise ValueError("batch normalisation needs at least one hidden layer")
         if not 0 < self.bn_alpha < 1 or self.bn_eps <= 0:
             raise ValueError("need 0 < bn_alpha < 1 and bn_eps > 0")
+        if self.loss not in LOSSES:
+            raise ValueError(f"unknown loss {self.loss!r}; expected one of {LOSSES}")
+        if self.bn_position not in BN_POSITIONS:
+            raise ValueError(
+                f"unknown batch_norm_position {self.bn_position!r}; expected one of {BN_POSITIONS}"
+            )
+        if not 0 < self.keep_prob <= 1:
+            raise ValueError(f"keep_prob must be in (0, 1], got {self.keep_prob}")
+        if self.keep_prob < 1 and not self.hidden:
+            raise ValueError("dropout (keep_prob < 1) needs at least one hidden layer")
 
     @property
     def sizes(self) -> tuple[int, ...]:
@@ -76,10 +125,19 @@ class Network:
         return len(self.hidden) + 1
 
     def normalised(self, l: int) -> bool:
-        """Layer l is batch-normalised (every hidden layer when ``batch_norm``).  Its bias b_l
-        is left out: the mean subtraction cancels it, so its gradient is identically zero
-        (course-spec §3.2 notes it is superfluous); beta_l is the shift."""
+        """Layer l is batch-normalised (every hidden layer when ``batch_norm``)."""
         return self.batch_norm and l < self.k
+
+    def has_bias(self, l: int) -> bool:
+        """Layer l has a bias b_l.  A layer normalised before its ReLU has none: the mean
+        subtraction cancels it, so its gradient is identically zero (course-spec §3.2 notes it
+        is superfluous) and beta_l is the shift.  Normalised after the ReLU, b_l moves the
+        ReLU's threshold and is kept."""
+        return not self.normalised(l) or self.bn_position == "after"
+
+    @property
+    def dropout(self) -> bool:
+        return self.keep_prob < 1
 
     def weight_names(self) -> list[str]:
         return [f"W{l}" for l in range(1, self.k + 1)]
@@ -89,11 +147,11 @@ class Network:
         out = {}
         for l, (fan_in, fan_out) in enumerate(pairwise(self.sizes), start=1):
             out[f"W{l}"] = (fan_out, fan_in)
+            if self.has_bias(l):
+                out[f"b{l}"] = (fan_out,)
             if self.normalised(l):
                 out[f"gamma{l}"] = (fan_out,)
                 out[f"beta{l}"] = (fan_out,)
-            else:
-                out[f"b{l}"] = (fan_out,)
         return out
 
     def init(
@@ -138,21 +196,49 @@ class Network:
 
     # ------------------------------------------------------------------ forward
 
+    def dropout_masks(
+        self, rng: np.random.Generator, n: int, dtype=np.float32
+    ) -> dict[int, np.ndarray]:
+        """Inverted-dropout masks for a batch of n samples: per hidden layer l, an (n, m_l)
+        array that is 1/p where a unit is kept (probability p = ``keep_prob``) and 0 where it
+        is dropped, drawn from ``rng`` layer by layer.  Empty without dropout (nothing drawn)."""
+        if not self.dropout:
+            return {}
+        p = self.keep_prob
+        masks = {}
+        for l, m in enumerate(self.hidden, start=1):
+            keep = rng.random((n, m), dtype=np.dtype(dtype).type) < p
+            masks[l] = keep.astype(dtype)
+            masks[l] *= np.dtype(dtype).type(1 / p)
+        return masks
+
     def scores(
-        self, params: dict[str, np.ndarray], X: np.ndarray, stats: dict | None = None
+        self,
+        params: dict[str, np.ndarray],
+        X: np.ndarray,
+        stats: dict | None = None,
+        masks: dict[int, np.ndarray] | None = None,
     ) -> tuple[np.ndarray, dict]:
         """Forward pass: the final scores S (n, K) and the cache for ``backward``.
 
         Batch normalisation uses the statistics of this batch (training mode, eqs. 12-19,
         biased variance) when ``stats`` is None, else the moving averages in ``stats``
-        (test mode, eqs. 5-11).  The cache holds the layer inputs X^(0..k-1) and, per
-        normalised layer, (S, S_hat, mu, v).
+        (test mode, eqs. 5-11).  Before the ReLU (the course's) layer l computes
+        x = max(0, gamma * BN(W x + [b]) + beta); after it, x = gamma * BN(max(0, W x + b)) +
+        beta.  ``masks`` (from ``dropout_masks``) multiply each hidden layer's output; None is
+        no dropout (test mode).  The cache holds the layer inputs X^(0..k-1) (after dropout),
+        per normalised layer (S, S_hat, mu, v) of the normalised quantity S (the scores before
+        the ReLU, or the ReLU's output after it), the masks and the final scores.
         """
         H = X
         inputs, bn = [X], {}
         for l in range(1, self.k):
             S = H @ params[f"W{l}"].T
+            if self.has_bias(l):
+                S += params[f"b{l}"]
             if self.normalised(l):
+                if self.bn_position == "after":
+                    np.maximum(S, 0, out=S)  # the ReLU's output is normalised
                 if stats is None:
                     mu = S.mean(axis=0)  # eq. 13
                     S_hat = S - mu  # centred once, for v and then S_hat (S.var centres again)
@@ -164,25 +250,37 @@ class Network:
                 bn[l] = (S, S_hat, mu, v)
                 H = S_hat * params[f"gamma{l}"]  # eq. 16
                 H += params[f"beta{l}"]
+                if self.bn_position == "before":
+                    np.maximum(H, 0, out=H)
             else:
-                S += params[f"b{l}"]
                 H = S
-            np.maximum(H, 0, out=H)
+                np.maximum(H, 0, out=H)
+            if masks:
+                H *= masks[l]
             inputs.append(H)
         S = H @ params[f"W{self.k}"].T
         S += params[f"b{self.k}"]
-        return S, {"inputs": inputs, "bn": bn}
+        return S, {"inputs": inputs, "bn": bn, "masks": masks or {}, "scores": S}
 
     def forward(
-        self, params: dict[str, np.ndarray], X: np.ndarray, stats: dict | None = None
+        self,
+        params: dict[str, np.ndarray],
+        X: np.ndarray,
+        stats: dict | None = None,
+        masks: dict[int, np.ndarray] | None = None,
     ) -> tuple[np.ndarray, dict]:
-        """Class probabilities P (n, K) and the cache for ``backward``."""
-        S, cache = self.scores(params, X, stats)
+        """Class probabilities P (n, K) (the softmax of the scores, whichever the loss) and the
+        cache for ``backward``."""
+        S, cache = self.scores(params, X, stats, masks)
         return softmax(S), cache
 
     def penalty(self, params: dict[str, np.ndarray]) -> float:
         """sum_l ||W_l||_F^2 (the cost adds lambda times this)."""
         return float(sum(np.vdot(params[w], params[w]) for w in self.weight_names()))
+
+    def loss_value(self, S: np.ndarray, y: np.ndarray) -> float:
+        """The mean loss of the scores S: cross-entropy or SVM, as the network trains."""
+        return svm_loss(S, y) if self.loss == "svm" else cross_entropy(S, y)
 
     def evaluate(
         self,
@@ -192,18 +290,38 @@ class Network:
         lam: float,
         stats: dict | None = None,
     ) -> dict[str, float]:
-        """Loss, cost (loss + lambda * penalty) and accuracy on (X, y), in test mode: a
-        batch-normalised network needs the moving averages ``stats``."""
+        """Loss (the one trained: ``self.loss`` says which), cost (loss + lambda * penalty) and
+        accuracy on (X, y), in test mode (no dropout): a batch-normalised network needs the
+        moving averages ``stats``."""
         if self.batch_norm and not stats:
             raise ValueError("evaluating a batch-normalised network needs its moving averages")
         S, _ = self.scores(params, X, stats)
-        loss = cross_entropy(S, y)
+        loss = self.loss_value(S, y)
         return {"loss": loss, "cost": loss + lam * self.penalty(params), "acc": accuracy(S, y)}
 
-    def cost(self, params: dict[str, np.ndarray], X: np.ndarray, y: np.ndarray, lam: float):
-        """The cost J of one mini-batch in training mode (batch statistics), as minimised."""
-        S, _ = self.scores(params, X)
-        return cross_entropy(S, y) + lam * self.penalty(params)
+    def _masks_for(self, masks, rng, n, dtype, what: str):
+        if masks is not None or not self.dropout:
+            return masks
+        if rng is None:
+            raise ValueError(
+                f"{what} of a network with dropout (keep_prob = {self.keep_prob}) needs the "
+                "dropout masks or a generator (rng) to draw them"
+            )
+        return self.dropout_masks(rng, n, dtype)
+
+    def cost(
+        self,
+        params: dict[str, np.ndarray],
+        X: np.ndarray,
+        y: np.ndarray,
+        lam: float,
+        masks: dict[int, np.ndarray] | None = None,
+    ):
+        """The cost J of one mini-batch in training mode (batch statistics and, with dropout,
+        the given ``masks``), as minimised."""
+        masks = self._masks_for(masks, None, len(X), X.dtype, "the training-mode cost")
+        S, _ = self.scores(params, X, masks=masks)
+        return self.loss_value(S, y) + lam * self.penalty(params)
 
     # ------------------------------------------------------------------ backward
 
@@ -211,41 +329,69 @@ class Network:
         self,
         params: dict[str, np.ndarray],
         cache: dict,
-        P: np.ndarray,
+        P: np.ndarray | None,
         y: np.ndarray,
         lam: float,
+        out: dict[str, np.ndarray] | None = None,
     ) -> dict[str, np.ndarray]:
-        """Gradients of the cost (mean cross-entropy + lambda sum ||W||^2), eqs. 21-30.
+        """Gradients of the cost (mean loss + lambda sum ||W||^2), eqs. 21-30.
 
-        G = (P - Y) / n; dW_l = G^T X^(l-1) + 2 lambda W_l; db_l = sum_rows(G); going down,
-        G <- (G W_l) * Ind(X^(l-1) > 0), then for a normalised layer dgamma, dbeta (eq. 25),
-        G <- G * gamma (eq. 26) and ``batchnorm_backward`` (eq. 27).  G carries the 1/n of
-        the mean, so eq. 25's and eq. 28's 1/n are already in it.
+        G = dJ/dS: (P - Y) / n for cross-entropy (``P`` from ``forward``), ``svm_gradient`` of
+        the cached scores for the SVM (``P`` is not used).  dW_l = G^T X^(l-1) + 2 lambda W_l;
+        db_l = sum_rows(G); going down, G <- G W_l, times the layer's dropout mask, then the
+        ReLU's Ind(. > 0) and, for a normalised layer, dgamma, dbeta (eq. 25), G <- G * gamma
+        (eq. 26) and ``batchnorm_backward`` (eq. 27), in the order of the forward pass (BN
+        before the ReLU: ReLU then BN; after it: BN then ReLU).  G carries the 1/n of the
+        mean, so eq. 25's and eq. 28's 1/n are already in it.
+
+        ``out`` (optional): preallocated arrays, one per parameter, that receive the gradients
+        (the same values, without allocating them on every step); they are returned.
         """
         n = len(y)
-        G = P.copy()
-        G[np.arange(n), y] -= 1
-        G /= n
+        if self.loss == "svm":
+            G = svm_gradient(cache["scores"], y)
+        else:
+            G = P.copy()
+            G[np.arange(n), y] -= 1
+            G /= n
         grads = {}
-        inputs = cache["inputs"]
+        inputs, masks = cache["inputs"], cache["masks"]
         for l in range(self.k, 0, -1):
             W = params[f"W{l}"]
             H = inputs[l - 1]
-            grads[f"W{l}"] = G.T @ H
+            if out is None:
+                grads[f"W{l}"] = G.T @ H
+            else:
+                grads[f"W{l}"] = np.matmul(G.T, H, out=out[f"W{l}"])
             if lam:
                 grads[f"W{l}"] += (2 * lam) * W
-            if not self.normalised(l):
-                grads[f"b{l}"] = G.sum(axis=0)
+            if self.has_bias(l):
+                grads[f"b{l}"] = G.sum(axis=0, out=None if out is None else out[f"b{l}"])
             if l == 1:
                 break
+            m = l - 1  # the hidden layer whose output H is
             G = G @ W
-            G *= H > 0
-            if self.normalised(l - 1):
-                S, S_hat, mu, v = cache["bn"][l - 1]
-                grads[f"gamma{l - 1}"] = (G * S_hat).sum(axis=0)
-                grads[f"beta{l - 1}"] = G.sum(axis=0)
-                G *= params[f"gamma{l - 1}"]
+            if masks:
+                G *= masks[m]
+            if self.normalised(m):
+                S, S_hat, mu, v = cache["bn"][m]
+                if self.bn_position == "before":
+                    G *= H > 0
+                for name, value in (
+                    (f"gamma{m}", (G * S_hat).sum(axis=0)),
+                    (f"beta{m}", G.sum(axis=0)),
+                ):
+                    if out is None:
+                        grads[name] = value
+                    else:
+                        grads[name] = out[name]
+                        grads[name][...] = value
+                G *= params[f"gamma{m}"]
                 G = batchnorm_backward(G, S, mu, v, self.bn_eps)
+                if self.bn_position == "after":
+                    G *= S > 0  # S is the ReLU's output here
+            else:
+                G *= H > 0
         return grads
 
     def gradients(
@@ -255,10 +401,19 @@ class Network:
         y: np.ndarray,
         lam: float,
         stats: dict | None = None,
+        rng: np.random.Generator | None = None,
+        masks: dict[int, np.ndarray] | None = None,
+        out: dict[str, np.ndarray] | None = None,
     ) -> dict[str, np.ndarray]:
         """Forward (training mode) then backward on one batch.  A batch-normalised network
-        then updates the moving averages in ``stats`` with this batch's mu, v (eqs. 38-39)."""
-        P, cache = self.forward(params, X)
+        then updates the moving averages in ``stats`` with this batch's mu, v (eqs. 38-39).
+        With dropout, ``masks`` are used if given, else drawn from ``rng``.  ``out``: see
+        ``backward``."""
+        masks = self._masks_for(masks, rng, len(X), X.dtype, "training")
+        if self.loss == "svm":
+            P, cache = None, self.scores(params, X, masks=masks)[1]
+        else:
+            P, cache = self.forward(params, X, masks=masks)
         if self.batch_norm and stats is not None:
             a = self.bn_alpha
             for l, (_, _, mu, v) in cache["bn"].items():
@@ -266,11 +421,11 @@ class Network:
                 stats[f"mu{l}"] += (1 - a) * mu
                 stats[f"v{l}"] *= a
                 stats[f"v{l}"] += (1 - a) * v
-        return self.backward(params, cache, P, y, lam)
+        return self.backward(params, cache, P, y, lam, out)
 
     def init_stats(self, params: dict[str, np.ndarray], X: np.ndarray) -> dict[str, np.ndarray]:
         """Moving averages initialised to the mu, v of the mini-batch X (the first one of
-        training); empty for a network without batch normalisation."""
+        training, without dropout); empty for a network without batch normalisation."""
         if not self.batch_norm:
             return {}
         _, cache = self.scores(params, X)

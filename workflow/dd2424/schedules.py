@@ -1,11 +1,18 @@
 """Learning-rate schedules: pure functions of the update step t = 0, 1, 2, ...
 
-``eta(t)`` is the step size of the update that turns theta_t into theta_{t+1}.
+``eta(t)`` is the step size of the update that turns theta_t into theta_{t+1}.  Kinds:
+``constant``, ``cyclic`` (the course's, eqs. 14-15), ``step`` and ``exponential`` decay (lab 1
+bonus 1.6 d; both change eta once per epoch and keep it constant within an epoch) and
+``ramp`` (eta rising from eta_lo to eta_hi over the run: the learning-rate range test, see
+range_test.py).
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
+
+KINDS = ("constant", "cyclic", "step", "exponential", "ramp")
 
 
 @dataclass(frozen=True)
@@ -54,12 +61,99 @@ class Cyclic:
         return 2 * self.n_s * cycles
 
 
-def make_schedule(cfg: dict, steps_per_epoch: int | None = None) -> Constant | Cyclic:
+def _positive_int(name: str, value) -> None:
+    if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+        raise ValueError(f"{name} must be a positive integer, got {value!r}")
+
+
+@dataclass(frozen=True)
+class StepDecay:
+    """eta_t = eta * gamma^floor(e / step_epochs), e = floor(t / steps_per_epoch) the epoch of
+    update t: multiplied by gamma every ``step_epochs`` epochs (e.g. gamma = 0.1: 10x lower
+    every n-th epoch, course-spec §1.6 d), constant in between."""
+
+    eta: float
+    gamma: float
+    step_epochs: int
+    steps_per_epoch: int
+
+    def __post_init__(self) -> None:
+        _positive_int("step_epochs", self.step_epochs)
+        _positive_int("steps_per_epoch", self.steps_per_epoch)
+        if not (self.eta > 0 and 0 < self.gamma <= 1):
+            raise ValueError(f"need eta > 0 and 0 < gamma <= 1, got {self.eta}, {self.gamma}")
+
+    def __call__(self, t: int) -> float:
+        return float(self.eta * self.gamma ** (t // self.steps_per_epoch // self.step_epochs))
+
+    def describe(self) -> str:
+        return f"step eta={self.eta:g} x{self.gamma:g} every {self.step_epochs} epoch(s)"
+
+
+@dataclass(frozen=True)
+class ExponentialDecay:
+    """eta_t = eta * gamma^floor(t / steps_per_epoch): multiplied by gamma after every epoch
+    (e.g. 0.9, course-spec §1.6 d), constant within an epoch (piecewise constant, not
+    gamma^(t / steps_per_epoch) per update)."""
+
+    eta: float
+    gamma: float
+    steps_per_epoch: int
+
+    def __post_init__(self) -> None:
+        _positive_int("steps_per_epoch", self.steps_per_epoch)
+        if not (self.eta > 0 and 0 < self.gamma <= 1):
+            raise ValueError(f"need eta > 0 and 0 < gamma <= 1, got {self.eta}, {self.gamma}")
+
+    def __call__(self, t: int) -> float:
+        return float(self.eta * self.gamma ** (t // self.steps_per_epoch))
+
+    def describe(self) -> str:
+        return f"exponential eta={self.eta:g} x{self.gamma:g} per epoch"
+
+
+@dataclass(frozen=True)
+class Ramp:
+    """eta rising from ``eta_lo`` at t = 0 to ``eta_hi`` at the last update t = n_updates - 1,
+    ``linear``-ly or ``exponential``-ly (a straight line in log eta): the learning-rate range
+    test (Smith 2015; range_test.py)."""
+
+    eta_lo: float
+    eta_hi: float
+    n_updates: int
+    spacing: str = "exponential"
+
+    def __post_init__(self) -> None:
+        _positive_int("n_updates", self.n_updates)
+        if not 0 < self.eta_lo < self.eta_hi:
+            raise ValueError(f"need 0 < eta_lo < eta_hi, got {self.eta_lo}, {self.eta_hi}")
+        if self.spacing not in ("linear", "exponential"):
+            raise ValueError(f"spacing must be linear or exponential, got {self.spacing!r}")
+
+    def __call__(self, t: int) -> float:
+        frac = min(t / max(self.n_updates - 1, 1), 1.0)
+        if self.spacing == "linear":
+            return float(self.eta_lo + frac * (self.eta_hi - self.eta_lo))
+        return float(math.exp(math.log(self.eta_lo) + frac * math.log(self.eta_hi / self.eta_lo)))
+
+    def describe(self) -> str:
+        return f"{self.spacing} ramp eta {self.eta_lo:g}..{self.eta_hi:g} over {self.n_updates}"
+
+
+Schedule = Constant | Cyclic | StepDecay | ExponentialDecay | Ramp
+
+
+def make_schedule(
+    cfg: dict, steps_per_epoch: int | None = None, n_updates: int | None = None
+) -> Schedule:
     """Build a schedule from its config mapping.
 
-    ``{"kind": "constant", "eta": 0.001}`` or ``{"kind": "cyclic", "eta_min": 1e-5,
-    "eta_max": 0.1, "n_s": 500}``; instead of ``n_s``, ``n_s_epochs: k`` gives
-    n_s = k * steps_per_epoch (the course's n_s = k floor(n / n_batch)).
+    ``{"kind": "constant", "eta": 0.001}``; ``{"kind": "cyclic", "eta_min": 1e-5,
+    "eta_max": 0.1, "n_s": 500}`` (instead of ``n_s``, ``n_s_epochs: k`` gives
+    n_s = k * steps_per_epoch, the course's n_s = k floor(n / n_batch));
+    ``{"kind": "step", "eta", "gamma", "step_epochs"}``; ``{"kind": "exponential", "eta",
+    "gamma"}`` (both need ``steps_per_epoch``); ``{"kind": "ramp", "eta_lo", "eta_hi",
+    "spacing"}`` (needs the run length ``n_updates``).
     """
     kind = cfg.get("kind", "constant")
     args = {k: v for k, v in cfg.items() if k != "kind"}
@@ -71,4 +165,13 @@ def make_schedule(cfg: dict, steps_per_epoch: int | None = None) -> Constant | C
                 raise ValueError("give either n_s or n_s_epochs (with the epoch length)")
             args["n_s"] = int(args.pop("n_s_epochs")) * steps_per_epoch
         return Cyclic(**args)
-    raise ValueError(f"unknown schedule kind {kind!r}; expected 'constant' or 'cyclic'")
+    if kind in ("step", "exponential"):
+        if steps_per_epoch is None:
+            raise ValueError(f"a {kind} decay schedule needs the epoch length")
+        cls = StepDecay if kind == "step" else ExponentialDecay
+        return cls(**args, steps_per_epoch=steps_per_epoch)
+    if kind == "ramp":
+        if n_updates is None:
+            raise ValueError("a ramp schedule needs the number of updates of the run")
+        return Ramp(**args, n_updates=n_updates)
+    raise ValueError(f"unknown schedule kind {kind!r}; expected one of {KINDS}")

@@ -1,13 +1,17 @@
-"""Coarse-to-fine search over one run setting (lab 2's lambda search, reused by lab 3).
+"""Searches over run settings: coarse-to-fine over one setting (lab 2's lambda search, reused
+by lab 3), and random search over several at once (bonus 2.6 a, 3.6 a).
 
-Generic over the searched parameter (a dotted path into the run settings, e.g. ``lam`` or
+Generic over the searched parameters (dotted paths into the run settings, e.g. ``lam`` or
 ``schedule.eta_max``) and over the model: a trial is an ordinary run whose settings have
-that one value replaced.  Values are drawn on a ``log10`` or ``linear`` scale.
+those values replaced.  Coarse-to-fine values are drawn on a ``log10`` or ``linear`` scale;
+a random search draws every trial from a seeded generator (``random_trials``), N fixed by
+config so the DAG stays static.
 """
 
 from __future__ import annotations
 
 import copy
+import json
 from collections.abc import Mapping
 
 import numpy as np
@@ -112,3 +116,91 @@ def rank(trials: pd.DataFrame, score: str) -> pd.DataFrame:
     then trial order), with a ``rank`` column."""
     ordered = best_first(trials, score)
     return ordered.assign(rank=range(1, len(ordered) + 1))
+
+
+# ---------------------------------------------------------------- random search (several settings)
+
+#: how a random search draws one parameter: ``log10_uniform`` (value = 10^x, x uniform in
+#: [low, high]), ``uniform`` (in [low, high]), ``int_uniform`` (an integer in low..high, both
+#: included) or ``choice`` (one of ``values``, each equally likely; values may be lists, e.g.
+#: hidden layer sizes)
+DISTRIBUTIONS = ("log10_uniform", "uniform", "int_uniform", "choice")
+
+
+def check_random_spec(spec: Mapping[str, Mapping], where: str = "parameters") -> None:
+    """ValueError naming the parameter if a random-search spec is malformed."""
+    if not spec:
+        raise ValueError(f"{where}: a random search needs at least one parameter")
+    for path, dist in spec.items():
+        key = f"{where}.{path}"
+        kind = dist.get("distribution")
+        if kind not in DISTRIBUTIONS:
+            raise ValueError(f"{key}.distribution: {kind!r}; expected one of {DISTRIBUTIONS}")
+        if kind == "choice":
+            if not dist.get("values"):
+                raise ValueError(f"{key}.values: a choice needs a non-empty list of values")
+            continue
+        low, high = dist.get("low"), dist.get("high")
+        if low is None or high is None or not low <= high:
+            raise ValueError(f"{key}: needs low <= high, got low={low!r}, high={high!r}")
+        if kind == "int_uniform" and not (float(low).is_integer() and float(high).is_integer()):
+            raise ValueError(f"{key}: int_uniform needs integer low and high")
+
+
+def random_trials(spec: Mapping[str, Mapping], n: int, seed: int) -> list[dict]:
+    """``n`` trial settings drawn from ``spec`` ({dotted path: distribution}) with a
+    generator seeded by ``seed``: trial after trial, parameter after parameter in the spec's
+    order, one draw each, so the first trials do not change when ``n`` grows.  Real values
+    are rounded to 6 significant digits (what the tables print is what runs)."""
+    check_random_spec(spec)
+    rng = np.random.default_rng(seed)
+    trials = []
+    for _ in range(int(n)):
+        trial = {}
+        for path, dist in spec.items():
+            kind = dist["distribution"]
+            if kind == "choice":
+                value = copy.deepcopy(dist["values"][int(rng.integers(len(dist["values"])))])
+            elif kind == "int_uniform":
+                value = int(rng.integers(int(dist["low"]), int(dist["high"]) + 1))
+            else:
+                x = float(rng.uniform(float(dist["low"]), float(dist["high"])))
+                value = to_value(x, "log10" if kind == "log10_uniform" else "linear")
+            trial[path] = value
+        trials.append(trial)
+    return trials
+
+
+def random_grid(trials: list[dict]) -> pd.DataFrame:
+    """The trials as a table: a ``trial`` column and one column per parameter, list values
+    (e.g. ``hidden``) as JSON text so the table survives a TSV round trip (``trial_values``
+    reads a row back)."""
+    rows = [
+        {"trial": i} | {k: json.dumps(v) if isinstance(v, list) else v for k, v in t.items()}
+        for i, t in enumerate(trials)
+    ]
+    return pd.DataFrame(rows)
+
+
+def trial_values(row: Mapping, parameters: list[str]) -> dict:
+    """{dotted path: value} of one row of ``random_grid`` (JSON lists decoded; NumPy scalars
+    made Python numbers)."""
+    out = {}
+    for path in parameters:
+        value = row[path]
+        if isinstance(value, str):
+            value = json.loads(value)
+        elif isinstance(value, np.integer):
+            value = int(value)
+        elif isinstance(value, np.floating):
+            value = float(value)
+        out[path] = value
+    return out
+
+
+def apply_trial(settings: Mapping, trial: Mapping) -> dict:
+    """A copy of ``settings`` with every dotted path of ``trial`` set to its value."""
+    out = copy.deepcopy(dict(settings))
+    for path, value in trial.items():
+        out = set_path(out, path, value)
+    return out

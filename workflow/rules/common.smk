@@ -69,10 +69,14 @@ def schema_errors(instance, schema_name, prefix=""):
             lines.append(f"  {key or '(top level)'}: needs {need} of ({check})")
         else:
             value = short(error.instance)
+            why = (
+                error.schema.get("description") if error.validator == "const" else None
+            )
             lines.append(
                 f"  {key or '(top level)'} = {value}: {short(error.message, 160)} ({check})"
+                + (f": {why}" if why else "")
             )
-    return sorted(lines)
+    return sorted(set(lines))
 
 
 def checked(instance, schema_name, where, prefix=""):
@@ -116,7 +120,7 @@ def lib(*modules):
     return [str(PACKAGE_DIR / f"{m}.py") for m in modules]
 
 
-TRAIN_CODE = lib("nn", "train", "schedules", "experiments")
+TRAIN_CODE = lib("nn", "train", "schedules", "experiments", "augment")
 
 
 OFFICIAL_CIFAR10_MD5 = "md5:c58f30108f718f92721af3b95e74349a"

@@ -41,7 +41,7 @@ rule extract_cifar10:
 
 rule synthetic_cifar10:
     input:
-        code=lib("data"),
+        code=lib("data", "augment"),
     output:
         batches=expand("data/synthetic/{dir}/{name}", dir=BATCH_DIR, name=CIFAR_FILES),
     log:

@@ -5,7 +5,7 @@ rule train:
     input:
         split=lab_split,
         gradcheck=gradcheck_gate,
-        code=lib("nn", "train", "schedules", "experiments"),
+        code=TRAIN_CODE,
     output:
         params="results/{lab}/runs/{run}/params.npz",
         history="results/{lab}/runs/{run}/history.tsv",

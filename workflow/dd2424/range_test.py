@@ -1,0 +1,95 @@
+"""The learning-rate range test (Smith 2015, "Cyclical learning rates for training neural
+networks"; lab 2 bonus 5.2): train a short run whose eta rises from eta_lo to eta_hi
+(``schedules.Ramp``, run setting ``schedule: {kind: ramp, ...}``), record the loss and the
+accuracy against eta (the run's history), and read cyclic bounds off the record.
+
+Proposal rule (``propose``), on the evaluations after update 0 and before any divergence, with
+the validation accuracy smoothed by a centred moving average over ``window`` evaluations:
+
+- eta_max: the eta at the peak of the smoothed validation accuracy (Smith: where the accuracy
+  stops rising, becomes ragged or falls);
+- eta_min: the eta where the accuracy starts to rise: the first evaluation whose smoothed
+  accuracy exceeds the accuracy before training by ``rise`` (10 %) of the way to the peak;
+  if that is not below eta_max / 2 (the accuracy jumped at once), eta_max / 10.
+
+The eta of an evaluation row is the schedule's eta at that update (the next step's; the ramp
+changes it by a factor (eta_hi / eta_lo)^(1/N) per update, so the two hardly differ).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import numpy as np
+import pandas as pd
+
+from . import experiments, train
+
+
+def settings(
+    base: Mapping,
+    n_epochs: int,
+    eta_lo: float = 1e-5,
+    eta_hi: float = 1.0,
+    spacing: str = "exponential",
+    eval_every: int | None = None,
+) -> dict:
+    """A run's settings turned into a range test: the ramp schedule over ``n_epochs`` epochs
+    (no cycles, no snapshots, no early stopping, no model selection), evaluated every
+    ``eval_every`` updates (default: the base's, else once per epoch)."""
+    out = experiments.merge(
+        base, {"cycles": None, "snapshots": None, "patience": None, "keep_best": None}
+    )
+    out["schedule"] = {"kind": "ramp", "eta_lo": eta_lo, "eta_hi": eta_hi, "spacing": spacing}
+    out["n_epochs"] = int(n_epochs)
+    if eval_every is not None:
+        out["eval_every"] = int(eval_every)
+    return out
+
+
+def record(history: list[dict]) -> pd.DataFrame:
+    """The evaluations of a range test up to the first non-finite one (excluded): update,
+    eta, train/val loss, cost and accuracy."""
+    diverged = train.diverged_at(history)
+    rows = [row for row in history if diverged is None or row["update"] < diverged]
+    return pd.DataFrame(rows)
+
+
+def smoothed(values: np.ndarray, window: int) -> np.ndarray:
+    """Centred moving average over ``window`` points (shorter at the ends)."""
+    values = np.asarray(values, dtype=float)
+    half = window // 2
+    return np.array([values[max(0, i - half) : i + half + 1].mean() for i in range(len(values))])
+
+
+def propose(history: list[dict], window: int = 3, rise: float = 0.1) -> dict:
+    """eta_min and eta_max from a range test's history (the rule in the module's doc), with
+    the evidence: the updates and smoothed accuracies they were read at."""
+    table = record(history)
+    if len(table) < 2:
+        raise ValueError(
+            "the range test has no evaluation after update 0 with a finite cost: lower eta_lo "
+            "or evaluate more often (eval_every)"
+        )
+    start_acc = float(table["val_acc"].iloc[0])
+    trained = table.iloc[1:]
+    acc = smoothed(trained["val_acc"].to_numpy(), window)
+    eta = trained["eta"].to_numpy()
+    peak = int(np.argmax(acc))
+    eta_max = float(eta[peak])
+    threshold = start_acc + rise * (acc[peak] - start_acc)
+    first = int(np.argmax(acc >= threshold))  # acc[peak] >= threshold, so one exists
+    eta_min = float(eta[first])
+    rule = "accuracy starts to rise"
+    if eta_min >= eta_max / 2:
+        eta_min, rule = eta_max / 10, "eta_max / 10 (the accuracy rose at once)"
+    return {
+        "eta_min": eta_min,
+        "eta_max": eta_max,
+        "eta_min_rule": rule,
+        "peak_update": int(trained["update"].iloc[peak]),
+        "peak_val_acc_smoothed": float(acc[peak]),
+        "rise_update": int(trained["update"].iloc[first]),
+        "start_val_acc": start_acc,
+        "diverged_at": train.diverged_at(history),
+    }
