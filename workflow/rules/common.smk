@@ -7,6 +7,7 @@ from pathlib import Path
 import jsonschema
 import yaml
 from snakemake.exceptions import WorkflowError
+from snakemake.io import is_flagged
 from snakemake.utils import min_version, validate
 
 from dd2424.data import BATCH_DIR, CIFAR_FILES, DIM, TEST_BATCH, Split
@@ -704,9 +705,12 @@ def key_figures(lab):
 
 
 def unique_report_names():
-    """Names of result files that appear once among all targets: the report makes a link
-    for every file name, usable from the front page only when it is unique."""
-    names = [Path(t).name for t in all_targets(summary=False)]
+    """Names of the files in the HTML report that no other file there shares: the report
+    makes a link for every file name, usable from the front page only when it is unique.
+    (Call once every rule is defined: it looks for the outputs wrapped in report().)"""
+    reported = [o for r in workflow.rules for o in r.output if is_flagged(o, "report")]
+    targets = [t for t in all_targets(summary=False) if any(o.match(t) for o in reported)]
+    names = [Path(t).name for t in targets]
     return sorted(name for name in set(names) if names.count(name) == 1)
 
 

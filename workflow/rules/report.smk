@@ -153,7 +153,7 @@ rule summary:
         data={"cifar": cifar_data(), "corpus": corpus_data()},
         headline={lab: config[lab]["headline"] for lab in [*LABS, "lab4"]},
         figures={lab: key_figures(lab) for lab in [*LABS, "lab4"]},
-        linkable=unique_report_names(),
+        linkable=lambda wildcards: unique_report_names(),
         reference=config["lab4"]["reference"],
     script:
         "../scripts/summary.py"
