@@ -667,6 +667,7 @@ def corpus_data():
         "name": name,
         "description": f"the text {CORPUS['name']}",
         "comparable": same,
+        "reference": "Goblet of Fire",
     }
 
 
