@@ -215,3 +215,9 @@ def test_bonus_figures_are_written(tmp_path):
     plots.random_search_scores(ranked, spec, "best_val_acc", "random", tmp_path / "random.png")
     for name in ("gains", "rt", "arch", "random"):
         assert (tmp_path / f"{name}.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_range_test_evaluations_are_evenly_spaced_over_the_test():
+    settings = {"n_epochs": 4, "n_batch": 100}
+    assert range_test.evaluation_step(settings, 10_000, 40) == 10  # 400 updates
+    assert range_test.evaluation_step(settings, 1_000, 80) == 1  # never below 1

@@ -55,6 +55,13 @@ def settings(
     return out
 
 
+def evaluation_step(settings: Mapping, n_train: int, evaluations: int) -> int:
+    """Updates between the evaluations of a range test of ``settings`` (its ``n_epochs``) on
+    ``n_train`` samples, for about ``evaluations`` evenly spaced evaluations."""
+    n_updates = int(settings["n_epochs"]) * experiments.steps_per_epoch(settings, n_train)
+    return max(1, n_updates // int(evaluations))
+
+
 def record(history: list[dict]) -> pd.DataFrame:
     """The evaluations of a range test up to the first non-finite one (excluded): update,
     eta, train/val loss, cost and accuracy."""

@@ -278,10 +278,14 @@ def generated_runs(lab, runs):
     return out
 
 
+RUN_WHERE = {}  # (lab, run) -> the config key that defines or generates the run
+
+
 def lab_runs(lab):
     """{run name: validated settings} of every run of a lab: the configured ones, then the
     generated ones."""
     runs = {run: run_settings(lab, run) for run in config[lab]["runs"]}
+    RUN_WHERE.update({(lab, run): f"{lab}.runs.{run}" for run in runs})
     for name, (settings, where) in generated_runs(lab, runs).items():
         if name in runs:
             raise WorkflowError(
@@ -289,6 +293,7 @@ def lab_runs(lab):
                 "generates; rename the run"
             )
         runs[name] = validated(settings, where, config[lab]["split"])
+        RUN_WHERE[(lab, name)] = where
     return runs
 
 
@@ -378,12 +383,7 @@ def range_test_settings(lab, name):
         raise WorkflowError(f"config {where}: eta_lo must be < eta_hi")
     base = merge(config[lab]["defaults"], spec["settings"])
     settings = range_tests.settings(
-        base,
-        spec["n_epochs"],
-        spec["eta_lo"],
-        spec["eta_hi"],
-        spec["spacing"],
-        spec["eval_every"],
+        base, spec["n_epochs"], spec["eta_lo"], spec["eta_hi"], spec["spacing"]
     )
     return validated(
         settings, f"{where} (merged with {lab}.defaults)", config[lab]["split"]
@@ -572,10 +572,7 @@ SEARCH_SETTINGS = {
 for _lab in LABS:
     check_range_test_refs(
         _lab,
-        [
-            (f"{_lab}.runs.{run} (or what generates it)", s)
-            for run, s in RUN_SETTINGS[_lab].items()
-        ]
+        [(RUN_WHERE[(_lab, run)], s) for run, s in RUN_SETTINGS[_lab].items()]
         + [
             (f"{_lab}.searches.{search}", s[part])
             for search, s in SEARCH_SETTINGS[_lab].items()
