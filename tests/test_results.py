@@ -55,6 +55,8 @@ def test_wall_times_stay_out_of_results_and_go_to_timing_tables(offline_run):
     assert not [k for k in metrics if "second" in k or "per_s" in k]
     timing = pd.read_csv(offline_run / "benchmarks/timing/lab2.tsv", sep="\t")
     assert {"fig3", "fig4", "lambda coarse 0", "lambda final"} <= set(timing["job"])
+    # generated runs, range tests and random-search trials are timed too
+    assert {"bonus.recipe", "range test m50_lam0.01", "random random 0"} <= set(timing["job"])
     assert (timing["seconds"] > 0).all() and (timing["max_rss_mb"] > 0).all()
 
 
@@ -103,7 +105,11 @@ def test_lab_tables_label_the_course_numbers_with_the_data(offline_run):
 @pytest.mark.parametrize(
     "target,wanted,unwanted",
     [
-        ("lab2", {"search_trial", "train", "gradcheck"}, {"rnn_train", "plot_templates"}),
+        (
+            "lab2",
+            {"search_trial", "train", "gradcheck", "range_test", "ensemble", "bonus_table"},
+            {"rnn_train", "plot_templates", "svm_vs_ce_table"},
+        ),
         ("lab4", {"rnn_train", "rnn_gradcheck"}, {"train", "gradcheck", "preprocess"}),
         ("lab1", {"train", "plot_templates"}, {"search_trial", "rnn_train"}),
     ],
