@@ -342,12 +342,9 @@ def test_a_search_whose_every_trial_diverges_fails_and_says_what_to_change(tmp_p
 
 
 # --------------------------------------------------------------------- 5. kill -9, recover
-def test_recovery_after_a_hard_kill_matches_an_uninterrupted_run(tmp_path):
+def test_recovery_after_a_hard_kill_matches_an_uninterrupted_run(tmp_path, offline_run):
     args = [RANKED, "--cores", "2", "--configfile", TEST_CONFIG]
-    base = tmp_path / "uninterrupted"
-    base.mkdir()
-    assert snakemake(*args, cwd=base).returncode == 0
-
+    base = offline_run  # the uninterrupted run of the same config (conftest)
     work = tmp_path / "killed"
     work.mkdir()
     command = [str(BIN / "snakemake"), "--snakefile", str(ROOT / "Snakefile"), *args]

@@ -43,7 +43,7 @@ def page(offline_run, tmp_path_factory):
         browser.close()
 
 
-def test_front_page_has_the_headline_table(page, offline_run, tmp_path_factory):
+def test_front_page_has_the_headline_table(page, offline_run, tmp_path_factory, capsys):
     rows = page.evaluate(
         "[...document.querySelectorAll('table.headline tbody tr')]"
         ".map(tr => [...tr.cells].map(td => td.innerText.trim()))"
@@ -68,7 +68,8 @@ def test_front_page_has_the_headline_table(page, offline_run, tmp_path_factory):
     )
     shot = page.screenshot(tmp_path_factory.mktemp("screenshots") / "front_page.png")
     assert shot.stat().st_size > 20_000
-    print(f"screenshot of the report's front page: {shot}")
+    with capsys.disabled():  # shown in CI's output, not only when the test fails
+        print(f"\nscreenshot of the report's front page: {shot}")
 
 
 @pytest.mark.parametrize(

@@ -86,7 +86,7 @@ def read_pickle(path: str | Path) -> dict:
         raise UnsafePickle(
             f"{path}: refused to unpickle: {err}, which no CIFAR-10 file contains (loading it "
             "could run code). This is not a genuine CIFAR-10 python file; nothing from it was "
-            "executed."
+            "executed"
         ) from None
     except (pickle.UnpicklingError, EOFError, AttributeError, TypeError, ValueError) as err:
         raise ValueError(f"{path}: truncated or corrupt pickle ({err})") from None

@@ -70,16 +70,19 @@ class Optimizer:
             current[...] = arrays[name]
 
 
-class AdaGrad(Optimizer):
-    """Eqs 6-7: mem += g^2; theta -= eta g / sqrt(mem + eps)."""
+class _RootMeanSquare(Optimizer):
+    """AdaGrad and RMSProp: they differ only in how ``mem`` accumulates g^2; both then step
+    theta -= eta g / sqrt(mem + eps)."""
 
-    name = "adagrad"
     state_names = ("mem",)
+
+    def accumulate(self, g2: np.ndarray) -> None:
+        raise NotImplementedError
 
     def step(self, theta: np.ndarray, grad: np.ndarray) -> None:
         tmp = self._tmp
         np.multiply(grad, grad, out=tmp)
-        self.mem += tmp
+        self.accumulate(tmp)
         np.add(self.mem, self.eps, out=tmp)
         np.sqrt(tmp, out=tmp)
         np.divide(grad, tmp, out=tmp)
@@ -87,11 +90,19 @@ class AdaGrad(Optimizer):
         theta -= tmp
 
 
-class RMSProp(Optimizer):
+class AdaGrad(_RootMeanSquare):
+    """Eqs 6-7: mem += g^2; theta -= eta g / sqrt(mem + eps)."""
+
+    name = "adagrad"
+
+    def accumulate(self, g2: np.ndarray) -> None:
+        self.mem += g2
+
+
+class RMSProp(_RootMeanSquare):
     """Eqs 8-9: mem = gamma mem + (1 - gamma) g^2; theta -= eta g / sqrt(mem + eps)."""
 
     name = "rmsprop"
-    state_names = ("mem",)
 
     def __init__(self, shape, dtype, eta: float, eps: float, gamma: float = 0.9) -> None:
         if not 0 <= gamma < 1:
@@ -99,17 +110,10 @@ class RMSProp(Optimizer):
         super().__init__(shape, dtype, eta, eps)
         self.gamma = float(gamma)
 
-    def step(self, theta: np.ndarray, grad: np.ndarray) -> None:
-        tmp = self._tmp
-        np.multiply(grad, grad, out=tmp)
-        tmp *= 1 - self.gamma
+    def accumulate(self, g2: np.ndarray) -> None:
+        g2 *= 1 - self.gamma
         self.mem *= self.gamma
-        self.mem += tmp
-        np.add(self.mem, self.eps, out=tmp)
-        np.sqrt(tmp, out=tmp)
-        np.divide(grad, tmp, out=tmp)
-        tmp *= self.eta
-        theta -= tmp
+        self.mem += g2
 
 
 class Adam(Optimizer):

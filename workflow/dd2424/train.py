@@ -130,9 +130,9 @@ def minibatch_gd(
     grads_out = {name: np.empty_like(value) for name, value in params.items()}
     best = {"acc": -np.inf, "since": 0, "arrays": None}
 
-    def improved() -> bool:
-        """Track the best validation accuracy of the evaluations after update 0; True if
-        training should stop (patience exhausted)."""
+    def out_of_patience() -> bool:
+        """Track the best validation accuracy of the evaluations after update 0 (and keep
+        its model with ``keep_best``); True if training should stop (patience exhausted)."""
         acc = history[-1]["val_acc"]
         if acc > best["acc"]:
             best["acc"], best["since"] = acc, 0
@@ -176,7 +176,7 @@ def minibatch_gd(
             record(done)
             if diverged_at(history[-1:]) is not None:
                 break
-            if improved():
+            if out_of_patience():
                 log.info(
                     "no better validation accuracy in %d evaluations: stopping at update %d",
                     cfg.patience,

@@ -1043,7 +1043,8 @@ def key_figures(lab):
 def unique_report_names():
     """Names of the files in the HTML report that no other file there shares: the report
     makes a link for every file name, usable from the front page only when it is unique.
-    (Call once all rules are defined; it looks for the outputs wrapped in report().)"""
+    (To be called once all rules are defined, as it looks for the outputs in report().)
+    """
     reported = [o for r in workflow.rules for o in r.output if is_flagged(o, "report")]
     targets = [
         t for t in all_targets(summary=False) if any(o.match(t) for o in reported)
