@@ -416,9 +416,15 @@ def check_range_test_refs(lab, named_settings):
 
 
 def proposal_input(lab, settings):
-    """{"proposal": file} when the settings take their cyclic bounds from a range test."""
+    """{"proposal": file, "proposal_code": the module that applies it} when the settings
+    take their cyclic bounds from a range test."""
     name = range_test_of(settings)
-    return {"proposal": f"{range_test_dir(lab, name)}/proposal.json"} if name else {}
+    if name is None:
+        return {}
+    return {
+        "proposal": f"{range_test_dir(lab, name)}/proposal.json",
+        "proposal_code": lib("range_test"),
+    }
 
 
 def train_inputs(wildcards):
@@ -606,7 +612,7 @@ def search_trial_inputs(wildcards):
         "split": search_split(wildcards),
         "grid": grid,
         "gradcheck": gradcheck_gate(wildcards),
-        "code": TRAIN_CODE,
+        "code": TRAIN_CODE + lib("search"),  # the trial's values: search.trial_values
     } | proposal_input(lab, search_settings(lab, search))
 
 
@@ -616,7 +622,7 @@ def search_final_inputs(wildcards):
         "split": final_split(wildcards),
         "grid": f"{search_dir(lab, search)}/ranked.tsv",
         "gradcheck": gradcheck_gate(wildcards),
-        "code": TRAIN_CODE,
+        "code": TRAIN_CODE + lib("search"),  # the trial's values: search.trial_values
     } | proposal_input(lab, search_settings(lab, search, final=True))
 
 
