@@ -16,7 +16,7 @@ for name, paths in snakemake.params.rows.items():
     rows.append(
         {
             snakemake.params.key: name,
-            "seconds": sum(float(bench[p]["s"]) for p in paths),
+            "seconds": round(sum(float(bench[p]["s"]) for p in paths), 2),
             "max_rss_mb": max(float(bench[p]["max_rss"]) for p in paths),
             "jobs": len(paths),
         }
