@@ -33,6 +33,8 @@ PREFIX = {"bonus": "bonus", "architecture": "arch", "svm_vs_ce": "loss"}
 RECIPE = "recipe"
 BASELINE = "baseline"
 LOSS_NAMES = ("cross_entropy", "svm")
+#: an ensemble's votes: row-name suffix -> the label of its row in the ensemble's table
+VOTES = {"majority": "majority vote", "soft": "soft vote"}
 
 
 # ---------------------------------------------------------------- what a setting changes
@@ -218,13 +220,16 @@ def ensemble_table(
         {"member": name, "kind": "member", "updates": int(n), "test_acc": acc}
         for name, n, acc in zip(names, updates, result["member_acc"], strict=True)
     ]
-    for vote in VOTES.values():
-        key = "majority_acc" if vote == VOTES["majority"] else "soft_acc"
-        rows.append({"member": vote, "kind": "ensemble", "updates": total, "test_acc": result[key]})
+    for vote, label in VOTES.items():
+        rows.append(
+            {
+                "member": label,
+                "kind": "ensemble",
+                "updates": total,
+                "test_acc": result[f"{vote}_acc"],
+            }
+        )
     return pd.DataFrame(rows)
-
-
-VOTES = {"majority": "majority vote", "soft": "soft vote"}
 
 
 def ensemble_rows(name: str, ensemble: Mapping, table: pd.DataFrame, recipe: Mapping) -> list:
