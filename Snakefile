@@ -11,6 +11,7 @@ include: "workflow/rules/data.smk"
 include: "workflow/rules/gradcheck.smk"
 include: "workflow/rules/train.smk"
 include: "workflow/rules/search.smk"
+include: "workflow/rules/bonus.smk"
 include: "workflow/rules/lab4.smk"
 include: "workflow/rules/report.smk"
 

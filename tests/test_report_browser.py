@@ -43,7 +43,7 @@ def page(offline_run, tmp_path_factory):
         browser.close()
 
 
-def test_front_page_has_the_headline_table(page, tmp_path_factory, capsys):
+def test_front_page_has_the_headline_table(page, offline_run, tmp_path_factory, capsys):
     rows = page.evaluate(
         "[...document.querySelectorAll('table.headline tbody tr')]"
         ".map(tr => [...tr.cells].map(td => td.innerText.trim()))"
@@ -53,7 +53,11 @@ def test_front_page_has_the_headline_table(page, tmp_path_factory, capsys):
     )
     assert header == ["lab", "result", "ours", "course", "best student", "data"]
     assert {row[0] for row in rows} == {"lab1", "lab2", "lab3", "lab4"}
-    assert len(rows) == 7  # the runs of labN.headline + the two search finals
+    # the runs of labN.headline, the search finals, each lab's bonus recipe (and its best vote
+    # if better): the rows of results/summary.md
+    summary = (offline_run / "results/summary.md").read_text(encoding="utf-8").splitlines()
+    assert len(rows) == len([line for line in summary if line.startswith("|")]) - 2
+    assert {row[0] for row in rows if row[1] == "bonus recipe"} == {"lab1", "lab2", "lab3"}
     assert all(row[2] for row in rows)  # our number in every row
     text = page.evaluate("document.body.innerText")
     assert "How did each lab do?" in text and "not comparable" in text
@@ -78,13 +82,23 @@ def test_front_page_has_the_headline_table(page, tmp_path_factory, capsys):
         ),
         (
             "lab2",
-            {"gradient check", "results", "training curves", "lambda search"},
+            {"gradient check", "results", "training curves", "lambda search", "random search"},
             {"fig3", "fig4", "lambda-search-final", "all trials, ranked", "3 best per stage"},
+        ),
+        (
+            "lab2",
+            {"bonus", "range tests"},
+            {"ablation (TSV)", "ensemble bonus.snapshots", "m50_lam0.01", "proposed bounds"},
         ),
         (
             "lab3",
             {"gradient check", "results", "training curves", "comparisons", "lambda search"},
             {"k3_bn", "k9", "depth3", "sigma1e-4", "sensitivity (TSV)"},
+        ),
+        (
+            "lab3",
+            {"bonus"},
+            {"ablation (markdown)", "architecture (depth x width)", "test accuracy vs depth"},
         ),
         (
             "lab4",

@@ -21,12 +21,15 @@ def files_under(directory: Path) -> dict[str, bytes]:
 
 
 # A representative part of the DAG, rebuilt from scratch: lab 1 (runs, tables, templates,
-# curves), lab 2's lambda search (grids, every trial, ranking, final run) and lab 4's course
-# run (model, records, samples, passages) with its gradient check.
+# curves, its bonus ablation with a seed ensemble and the CE-vs-SVM table), lab 2's lambda
+# search (grids, every trial, ranking, final run), its range tests and random search, and
+# lab 4's course run (model, records, samples, passages) with its gradient check.
 RERUN_TARGETS = [
     "lab1",
     "results/lab2/search/lambda/final/metrics.json",
     "results/lab2/search/lambda/best.md",
+    "results/lab2/range_tests.md",
+    "results/lab2/search/random/best.md",
     "results/lab4/gradcheck.tsv",
     "results/lab4/runs/course/samples.md",
     "results/lab4/figures/course_smooth_loss.png",
@@ -71,6 +74,8 @@ def test_wall_times_stay_out_of_results_and_go_to_timing_tables(offline_run):
     assert not [k for k in metrics if "second" in k or "per_s" in k]
     timing = pd.read_csv(offline_run / "benchmarks/timing/lab2.tsv", sep="\t")
     assert {"fig3", "fig4", "lambda coarse 0", "lambda final"} <= set(timing["job"])
+    # generated runs, range tests and random-search trials are timed too
+    assert {"bonus.recipe", "range test m50_lam0.01", "random random 0"} <= set(timing["job"])
     assert (timing["seconds"] > 0).all() and (timing["max_rss_mb"] > 0).all()
 
 
@@ -119,7 +124,11 @@ def test_lab_tables_label_the_course_numbers_with_the_data(offline_run):
 @pytest.mark.parametrize(
     "target,wanted,unwanted",
     [
-        ("lab2", {"search_trial", "train", "gradcheck"}, {"rnn_train", "plot_templates"}),
+        (
+            "lab2",
+            {"search_trial", "train", "gradcheck", "range_test", "ensemble", "bonus_table"},
+            {"rnn_train", "plot_templates", "svm_vs_ce_table"},
+        ),
         ("lab4", {"rnn_train", "rnn_gradcheck"}, {"train", "gradcheck", "preprocess"}),
         ("lab1", {"train", "plot_templates"}, {"search_trial", "rnn_train"}),
     ],

@@ -99,13 +99,26 @@ def test_default_config_dry_run_shows_the_full_dag(tmp_path):
         "extract_cifar10": 1,
         "preprocess": 3,  # a1, all45k, all49k
         "gradcheck": 3,
-        "train": 16,  # lab 1: 4 runs; lab 2: fig3, fig4; lab 3: 4 depth + 6 sensitivity runs
+        # lab 1: 4 runs; lab 2: fig3, fig4; lab 3: 4 depth + 6 sensitivity runs; and the
+        # generated runs: lab 1's ablation (6 improvements, the recipe, 2 more seeds) and
+        # 3 (lambda, eta) pairs x 2 losses, lab 2's ablation (5 + 1 + 2), lab 3's ablation
+        # (4 + 1 + 2) and its 3 depths x 2 widths
+        "train": 16 + (9 + 6) + 8 + (7 + 6),
+        "range_test": 3,  # lab 2: two widths, two lambdas
+        "plot_range_test": 3,
+        "range_test_table": 1,
+        "ensemble": 5,  # seeds in labs 1-3, snapshots in labs 2 and 3
+        "bonus_table": 3,
+        "bonus_timing": 3,
+        "architecture_table": 1,  # lab 3
+        "svm_vs_ce_table": 1,  # lab 1
         "search_coarse_grid": 2,
-        "search_trial": 32,  # 2 searches x (8 coarse + 8 fine)
+        "search_random_grid": 1,  # lab 2's random search
+        "search_trial": 32 + 6,  # 2 searches x (8 coarse + 8 fine), 6 random trials
         "search_fine_grid": 2,
-        "search_rank": 2,
-        "search_final": 2,
-        "plot_curves": 18,
+        "search_rank": 3,
+        "search_final": 3,
+        "plot_curves": 19,  # configured runs and search finals only
         "plot_templates": 4,
         "plot_comparison": 5,
         "results_table": 4,  # test accuracy of each lab + lab 3's sensitivity table
@@ -120,7 +133,7 @@ def test_default_config_dry_run_shows_the_full_dag(tmp_path):
         "rnn_sampling": 1,
         "summary": 1,  # results/summary.md and the report's front page
         "all": 1,
-        "total": 129,
+        "total": 195,
     }
 
 

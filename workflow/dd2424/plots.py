@@ -157,3 +157,110 @@ def sampling_measures(table: pd.DataFrame, path) -> None:
     axes[0].legend(fontsize=8)
     fig.savefig(path, dpi=110)
     plt.close(fig)
+
+
+def ablation_gains(table: pd.DataFrame, title: str, path) -> None:
+    """The ablation as a bar chart: each row's gain in test accuracy over the baseline
+    (percentage points; ``table`` from ``ablation.bonus_table``), its test accuracy written
+    at the bar."""
+    rows = table.iloc[::-1]  # the baseline on top
+    gains = 100 * rows["gain"].to_numpy(dtype=float)
+    colors = [
+        "0.6" if r == "baseline" else ("C2" if g >= 0 else "C3")
+        for r, g in zip(rows["row"], gains, strict=True)
+    ]
+    fig, ax = plt.subplots(figsize=(8, 0.45 * len(rows) + 1.4), constrained_layout=True)
+    y = np.arange(len(rows))
+    ax.barh(y, gains, color=colors)
+    ax.set_yticks(y, rows["row"])
+    ax.axvline(0, color="k", linewidth=0.8)
+    span = max(np.abs(gains).max(), 0.5)
+    for yi, g, acc in zip(y, gains, rows["test_acc"], strict=True):
+        ax.text(
+            g + (0.02 if g >= 0 else -0.02) * span,
+            yi,
+            f"{100 * acc:.2f} %",
+            va="center",
+            ha="left" if g >= 0 else "right",
+            fontsize=8,
+        )
+    ax.set_xlim(-1.35 * span, 1.35 * span)
+    ax.set_xlabel("gain in test accuracy over the baseline (percentage points)")
+    ax.grid(axis="x", alpha=0.3)
+    ax.set_title(title)
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def range_test_curves(record: pd.DataFrame, proposal: dict, title: str, path) -> None:
+    """A learning-rate range test: loss and accuracy (training and validation) against the
+    rising eta (log scale), with the proposed eta_min and eta_max marked."""
+    fig, axes = plt.subplots(1, 2, figsize=(12, 4), constrained_layout=True)
+    for ax, key in zip(axes, ("loss", "acc"), strict=True):
+        ax.plot(record["eta"], record[f"train_{key}"], marker=".", label="training")
+        ax.plot(record["eta"], record[f"val_{key}"], marker=".", label="validation")
+        for name, style in (("eta_min", ":"), ("eta_max", "--")):
+            ax.axvline(
+                proposal[name], color="k", linestyle=style, label=f"{name} = {proposal[name]:.3g}"
+            )
+        ax.set_xscale("log")
+        ax.set_xlabel("learning rate η")
+        ax.set_title(TITLES[key] if key == "acc" else "loss")
+        ax.grid(alpha=0.3)
+    axes[1].legend(fontsize=8)
+    fig.suptitle(title)
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def architecture_accuracy(table: pd.DataFrame, title: str, path) -> None:
+    """Test accuracy against depth (layers), one line per width."""
+    fig, ax = plt.subplots(figsize=(6.5, 4), constrained_layout=True)
+    for width, part in table.groupby("width", sort=True):
+        part = part.sort_values("depth")
+        ax.plot(part["depth"], part["test_acc"], marker="o", label=f"width {width}")
+    ax.set_xlabel("depth (layers)")
+    ax.set_ylabel("test accuracy")
+    ax.set_xticks(sorted(table["depth"].unique()))
+    ax.grid(alpha=0.3)
+    ax.legend()
+    ax.set_title(title)
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def random_search_scores(table: pd.DataFrame, spec: dict, score: str, title: str, path) -> None:
+    """A random search: the score of every trial against each searched parameter (one panel
+    each; ``spec`` maps the parameters to their distributions, log-scaled for
+    ``log10_uniform``, categories for ``choice``), the best trial circled.  Diverged trials
+    are left out."""
+    trials = table[~table["diverged"].astype(bool)]
+    fig, axes = plt.subplots(
+        1, len(spec), figsize=(3.6 * len(spec), 3.6), constrained_layout=True, squeeze=False
+    )
+    best = table.iloc[0]
+    for ax, (parameter, dist) in zip(axes[0], spec.items(), strict=True):
+        if dist["distribution"] == "choice":
+            labels = [str(v) for v in trials[parameter]]
+            categories = sorted(set(labels), key=lambda c: (len(c), c))
+            x = [categories.index(c) for c in labels]
+            ax.set_xticks(range(len(categories)), categories)
+            best_x = (
+                categories.index(str(best[parameter]))
+                if str(best[parameter]) in categories
+                else None
+            )
+        else:
+            x = trials[parameter].astype(float)
+            best_x = float(best[parameter])
+            if dist["distribution"] == "log10_uniform":
+                ax.set_xscale("log")
+        ax.scatter(x, trials[score], alpha=0.8)
+        if best_x is not None:
+            ax.scatter([best_x], [best[score]], s=200, facecolors="none", edgecolors="k")
+        ax.set_xlabel(parameter)
+        ax.grid(alpha=0.3)
+    axes[0][0].set_ylabel(score.replace("_", " "))
+    fig.suptitle(title)
+    fig.savefig(path, dpi=110)
+    plt.close(fig)

@@ -25,6 +25,14 @@ import pandas as pd
 
 from . import experiments, train
 
+#: the proposal rule in one sentence, recorded with every proposal
+RULE = (
+    "eta_max: the eta at the peak of the validation accuracy (centred moving average over "
+    "{window} evaluations); eta_min: the eta where that accuracy first exceeds the accuracy "
+    "before training by {rise:g} of the way to the peak, or eta_max / 10 if that is not "
+    "below eta_max / 2"
+)
+
 
 def settings(
     base: Mapping,
@@ -45,6 +53,13 @@ def settings(
     if eval_every is not None:
         out["eval_every"] = int(eval_every)
     return out
+
+
+def evaluation_step(settings: Mapping, n_train: int, evaluations: int) -> int:
+    """Updates between the evaluations of a range test of ``settings`` (its ``n_epochs``) on
+    ``n_train`` samples, for about ``evaluations`` evenly spaced evaluations."""
+    n_updates = int(settings["n_epochs"]) * experiments.steps_per_epoch(settings, n_train)
+    return max(1, n_updates // int(evaluations))
 
 
 def record(history: list[dict]) -> pd.DataFrame:
@@ -92,4 +107,16 @@ def propose(history: list[dict], window: int = 3, rise: float = 0.1) -> dict:
         "rise_update": int(trained["update"].iloc[first]),
         "start_val_acc": start_acc,
         "diverged_at": train.diverged_at(history),
+        "rule": RULE.format(window=window, rise=rise),
     }
+
+
+def apply_proposal(settings: Mapping, proposal: Mapping) -> dict:
+    """A run's settings whose cyclic schedule names a range test (``schedule: {kind: cyclic,
+    range_test: <name>, ...}``) with that test's proposed ``eta_min`` and ``eta_max`` in its
+    place."""
+    schedule = settings["schedule"]
+    if schedule.get("kind") != "cyclic" or "range_test" not in schedule:
+        raise ValueError("only a cyclic schedule can take its bounds from a range test")
+    bounds = {"eta_min": float(proposal["eta_min"]), "eta_max": float(proposal["eta_max"])}
+    return experiments.merge(settings, {"schedule": {"range_test": None, **bounds}})

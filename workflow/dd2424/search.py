@@ -102,9 +102,14 @@ def all_diverged_message(where: str, stage: str, parameter: str, trials: pd.Data
     key of the search (e.g. ``lab2.searches.lambda``)."""
     values = trials[parameter]
     which = f"{stage} trial" if stage else "trial"
+    low, high = (
+        (f"{values.min():g}", f"{values.max():g}")
+        if pd.api.types.is_numeric_dtype(values)
+        else (str(values.min()), str(values.max()))
+    )
     return (
         f"every {which} of {where} diverged (the cost became NaN or infinite): "
-        f"{parameter} from {values.min():g} to {values.max():g} never trained, so there is no "
+        f"{parameter} from {low} to {high} never trained, so there is no "
         f"best value to go on with. Lower the step size (the schedule's eta or eta_max in "
         f"{where}.settings or the lab's defaults) or move the searched range "
         f"({where}.coarse.low/high)."

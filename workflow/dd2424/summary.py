@@ -1,10 +1,11 @@
 """The headline of the results: how did each lab do?
 
-One row per result worth a headline (every run of labs 1-3 with a course or student reference
-number, every search's final run, and the RNN of lab 4), our number next to the course's and
-the best published student's, and the data each was measured on.  The reference numbers are
-for CIFAR-10 (labs 1-3) and the course's Goblet of Fire text (lab 4): on other data they are
-not comparable, so they are left out of the table and the text says why.
+One row per result worth a headline (the runs of labs 1-3 the config names, every search's
+final run, the recipe of each lab's bonus ablation and its ensemble if better, and the RNN of
+lab 4), our number next to the course's and the best published student's (for a bonus recipe:
+the best published student's with bonus improvements), and the data each was measured on.
+The reference numbers are for CIFAR-10 (labs 1-3) and the course's Goblet of Fire text (lab 4):
+on other data they are not comparable, so they are marked and the text says why.
 
 Rendered as markdown (``results/summary.md``) and as the reStructuredText front page of the
 HTML report, with the gradient-check verdict, the key figures and lab 4's best passage.
@@ -17,6 +18,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 import pandas as pd
+
+from .ablation import bonus_headline
 
 
 @dataclass(frozen=True)
@@ -85,6 +88,27 @@ def network_rows(table: pd.DataFrame, headline: Sequence[str]) -> list[dict]:
                 "ours": percent(r["test_acc"]) + (" (diverged)" if diverged else ""),
                 "course": percent(r.get("course_test_acc")),
                 "student": percent(r.get("student_test_acc")),
+            }
+        )
+    return rows
+
+
+def bonus_rows(table: pd.DataFrame) -> list[dict]:
+    """Headline rows of a lab's ablation table (``ablation.bonus_table``): the recipe that
+    combines the bonus improvements, and its best ensemble vote if that is better, next to the
+    best published student's number with bonus improvements (the course quotes none)."""
+    rows = []
+    for r in bonus_headline(table):
+        diverged = not _missing(r.get("diverged_at"))
+        result = "bonus recipe" if r["row"] == "recipe" else f"bonus recipe, {r['row']}"
+        rows.append(
+            {
+                "result": result,
+                "what": f"{r['what']} ({r['loss']}, {float(r['epochs']):g} epochs)",
+                "metric": "test accuracy",
+                "ours": percent(r["test_acc"]) + (" (diverged)" if diverged else ""),
+                "course": "",
+                "student": percent(r.get("student_bonus_test_acc")),
             }
         )
     return rows

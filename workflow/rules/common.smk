@@ -10,11 +10,20 @@ from snakemake.exceptions import WorkflowError
 from snakemake.io import is_flagged
 from snakemake.utils import min_version, validate
 
+from dd2424 import ablation
+from dd2424 import range_test as range_tests
 from dd2424.data import BATCH_DIR, CIFAR_FILES, DIM, TEST_BATCH, Split
 from dd2424.experiments import build_network, merge
 from dd2424.rnn_runs import SettingsError, check_settings, read_corpus
 from dd2424.rnn_runs import check_gradcheck as check_rnn_gradcheck
-from dd2424.search import get_path, set_path, to_value
+from dd2424.search import (
+    apply_trial,
+    check_random_spec,
+    get_path,
+    random_trials,
+    set_path,
+    to_value,
+)
 
 min_version("9.0")
 
@@ -108,12 +117,13 @@ wildcard_constraints:
     run="[A-Za-z0-9_.=-]+",
     name="[A-Za-z0-9_.=-]+",
     search="[A-Za-z0-9_]+",
-    stage="coarse|fine",
+    stage="coarse|fine|random",
     trial="[0-9]+",
     table="|".join(
         ["test_accuracy", *(t for lab in LABS for t in config[lab].get("tables", {}))]
     ),
     comparison="[A-Za-z0-9_.=-]+",
+    ensemble="[A-Za-z0-9_.=-]+",
 
 
 def lib(*modules):
@@ -169,13 +179,21 @@ def n_train(split_name):
 
 def validated(settings, where, split=None):
     """A run's merged settings, checked against run.schema.yaml, by building its network
-    (e.g. batch normalisation needs a hidden layer) and against the size of its ``split``.
+    (e.g. batch normalisation needs a hidden layer) and against the size of its split: its
+    own ``split`` setting if it has one, else ``split``.
     """
     checked(settings, "run.schema.yaml", where)
     try:
         build_network(settings, d=1, K=2)
     except ValueError as err:
         raise WorkflowError(f"config {where}: {err} (hidden = {settings['hidden']})")
+    if "split" in settings:
+        split = settings["split"]
+        if split not in config["splits"]:
+            raise WorkflowError(
+                f"config {where}: split = {split!r} is not defined under `splits:` "
+                f"(have: {sorted(config['splits'])})"
+            )
     n = n_train(split) if split else None
     if n is not None and settings["n_batch"] > n:
         raise WorkflowError(
@@ -185,7 +203,9 @@ def validated(settings, where, split=None):
     return settings
 
 
-# ---- runs: <lab>.runs.<run> merged over <lab>.defaults
+# ---- runs: <lab>.runs.<run> merged over <lab>.defaults; the bonus sections of a lab
+# (bonus, architecture, svm_vs_ce) generate more runs of it (dd2424.ablation), trained,
+# recorded and timed by the same rules; only their own tables list them.
 
 
 def run_settings(lab, run):
@@ -194,13 +214,231 @@ def run_settings(lab, run):
     return validated(settings, where, config[lab]["split"])
 
 
-RUN_SETTINGS = {
-    lab: {run: run_settings(lab, run) for run in config[lab]["runs"]} for lab in LABS
+NO_REFERENCE = {"course_test_acc": None, "student_test_acc": None}
+
+
+def bonus_spec(lab):
+    return config[lab].get("bonus")
+
+
+def checked_bonus(lab, runs):
+    """The runs of a lab's ablation ({name: (settings, config key)}); ``runs`` are the
+    lab's configured runs' settings (the baseline is one of them)."""
+    spec = bonus_spec(lab)
+    baseline = spec["baseline"]
+    if baseline not in runs:
+        raise WorkflowError(
+            f"config {lab}.bonus.baseline: {baseline!r} is not a run of {lab}.runs "
+            f"(have: {sorted(runs)})"
+        )
+    unknown = sorted(set(ablation.recipe_parts(spec)) - set(spec["improvements"]))
+    if unknown:
+        raise WorkflowError(
+            f"config {lab}.bonus.recipe.include names unknown improvements {unknown} "
+            f"(have: {list(spec['improvements'])})"
+        )
+    base = merge(
+        runs[baseline], NO_REFERENCE
+    )  # the baseline's course numbers stay its own
+    out = {}
+    for name, settings in ablation.bonus_runs(spec, base).items():
+        part = name.split(".")[1]
+        if part == ablation.RECIPE:
+            where = f"{lab}.bonus.recipe ({lab}.runs.{baseline} with the recipe's improvements"
+            where += ", ensemble.snapshots: true)" if settings.get("snapshots") else ")"
+        else:
+            where = (
+                f"{lab}.bonus.improvements.{part} (merged with {lab}.runs.{baseline})"
+            )
+        out[name] = (settings, where)
+    return out
+
+
+def generated_runs(lab, runs):
+    """{run name: (settings, config key)} of the runs a lab's bonus sections generate."""
+    out = checked_bonus(lab, runs) if bonus_spec(lab) else {}
+    section = config[lab].get("architecture")
+    if section:
+        for name, settings in ablation.architecture_runs(
+            section, config[lab]["defaults"]
+        ).items():
+            out[name] = (
+                settings,
+                f"{lab}.architecture ({name}, merged with {lab}.defaults)",
+            )
+    section = config[lab].get("svm_vs_ce")
+    if section:
+        for name, settings in ablation.loss_runs(
+            section, config[lab]["defaults"]
+        ).items():
+            out[name] = (
+                settings,
+                f"{lab}.svm_vs_ce ({name}, merged with {lab}.defaults)",
+            )
+    return out
+
+
+RUN_WHERE = {}  # (lab, run) -> the config key that defines or generates the run
+
+
+def lab_runs(lab):
+    """{run name: validated settings} of every run of a lab: the configured ones, then the
+    generated ones."""
+    runs = {run: run_settings(lab, run) for run in config[lab]["runs"]}
+    RUN_WHERE.update({(lab, run): f"{lab}.runs.{run}" for run in runs})
+    for name, (settings, where) in generated_runs(lab, runs).items():
+        if name in runs:
+            raise WorkflowError(
+                f"config {lab}.runs.{name}: the name of a run that {where.split(' ')[0]} "
+                "generates; rename the run"
+            )
+        runs[name] = validated(settings, where, config[lab]["split"])
+        RUN_WHERE[(lab, name)] = where
+    return runs
+
+
+RUN_SETTINGS = {lab: lab_runs(lab) for lab in LABS}
+GENERATED = {
+    lab: [r for r in RUN_SETTINGS[lab] if r not in config[lab]["runs"]] for lab in LABS
 }
 
 
 def all_runs(lab):
+    """The runs the config names (the generated ones are in GENERATED)."""
     return list(config[lab]["runs"])
+
+
+def run_split(lab, run):
+    return RUN_SETTINGS[lab][run].get("split") or config[lab]["split"]
+
+
+# ---- ensembles of a lab's ablation (dd2424.ablation.bonus_ensembles)
+
+ENSEMBLES = {
+    lab: (
+        ablation.bonus_ensembles(bonus_spec(lab), RUN_SETTINGS[lab]["bonus.recipe"])
+        if bonus_spec(lab)
+        else {}
+    )
+    for lab in LABS
+}
+
+
+def ensemble_inputs(wildcards):
+    spec = ENSEMBLES[wildcards.lab][wildcards.ensemble]
+    runs = [f"results/{wildcards.lab}/runs/{run}" for run in spec["runs"]]
+    return {
+        "params": [f"{run}/params.npz" for run in runs],
+        "metrics": [f"{run}/metrics.json" for run in runs],
+        "split": processed(run_split(wildcards.lab, spec["runs"][0])),
+        "code": lib("ensembles", "ablation", "nn", "experiments"),
+    }
+
+
+# ---- the ablation table: baseline, improvements, recipe, ensemble votes
+
+
+def bonus_rows(lab):
+    """[(row, run or ensemble, what)] of a lab's ablation table, in order."""
+    spec = bonus_spec(lab)
+    rows = [(ablation.BASELINE, spec["baseline"], f"the lab's run {spec['baseline']}")]
+    for name, improvement in spec["improvements"].items():
+        rows.append((name, f"bonus.{name}", ablation.improvement_what(improvement)))
+    rows.append((ablation.RECIPE, "bonus.recipe", ablation.recipe_what(spec)))
+    return rows
+
+
+def bonus_timing_rows(lab):
+    """{row of the ablation table: the benchmark files of its jobs} (an ensemble's rows: its
+    members' training and the ensemble's evaluation)."""
+    rows = {
+        row: [f"benchmarks/jobs/{lab}/train/{run}.tsv"]
+        for row, run, _ in bonus_rows(lab)
+    }
+    for name, spec in ENSEMBLES[lab].items():
+        files = [f"benchmarks/jobs/{lab}/train/{run}.tsv" for run in spec["runs"]]
+        files.append(f"benchmarks/jobs/{lab}/ensemble/{name}.tsv")
+        for vote in ablation.VOTES:
+            rows[f"{spec['kind']}_{vote}"] = files
+    return rows
+
+
+def generated_metrics(lab, section):
+    """{run name: metrics file} of the runs a section (architecture, svm_vs_ce) generates."""
+    prefix = ablation.PREFIX[section] + "."
+    return {
+        run: f"results/{lab}/runs/{run}/metrics.json"
+        for run in GENERATED[lab]
+        if run.startswith(prefix)
+    }
+
+
+# ---- learning-rate range tests: <lab>.range_tests.<name>, over <lab>.defaults
+
+
+def range_test_settings(lab, name):
+    spec = config[lab]["range_tests"][name]
+    where = f"{lab}.range_tests.{name}"
+    if spec["eta_lo"] >= spec["eta_hi"]:
+        raise WorkflowError(f"config {where}: eta_lo must be < eta_hi")
+    base = merge(config[lab]["defaults"], spec["settings"])
+    settings = range_tests.settings(
+        base, spec["n_epochs"], spec["eta_lo"], spec["eta_hi"], spec["spacing"]
+    )
+    return validated(
+        settings, f"{where} (merged with {lab}.defaults)", config[lab]["split"]
+    )
+
+
+RANGE_TESTS = {
+    lab: {name: range_test_settings(lab, name) for name in config[lab]["range_tests"]}
+    for lab in LABS
+}
+
+
+def range_test_dir(lab, name):
+    return f"results/{lab}/range_tests/{name}"
+
+
+def range_test_of(settings):
+    """The range test a run's cyclic schedule takes its bounds from, or None."""
+    return settings["schedule"].get("range_test")
+
+
+def check_range_test_refs(lab, named_settings):
+    for where, settings in named_settings:
+        name = range_test_of(settings)
+        if name is not None and name not in RANGE_TESTS[lab]:
+            raise WorkflowError(
+                f"config {where}: schedule.range_test = {name!r} is not a range test of "
+                f"{lab}.range_tests (have: {sorted(RANGE_TESTS[lab])})"
+            )
+
+
+def proposal_input(lab, settings):
+    """{"proposal": file, "proposal_code": the module that applies it} when the settings
+    take their cyclic bounds from a range test."""
+    name = range_test_of(settings)
+    if name is None:
+        return {}
+    return {
+        "proposal": f"{range_test_dir(lab, name)}/proposal.json",
+        "proposal_code": lib("range_test"),
+    }
+
+
+def train_inputs(wildcards):
+    lab, run = wildcards.lab, wildcards.run
+    return {
+        "split": processed(run_split(lab, run)),
+        "gradcheck": gradcheck_gate(wildcards),
+        "code": TRAIN_CODE,
+    } | proposal_input(lab, RUN_SETTINGS[lab][run])
+
+
+def range_test_split(wildcards):
+    settings = RANGE_TESTS[wildcards.lab][wildcards.name]
+    return processed(settings.get("split") or config[wildcards.lab]["split"])
 
 
 # ---- searches: <lab>.searches.<search>, trials merged over <lab>.defaults
@@ -210,26 +448,62 @@ def searches(lab):
     return config[lab].get("searches", {})
 
 
+def is_random(spec):
+    """A random search over several settings (else coarse-to-fine over one)."""
+    return "parameters" in spec
+
+
+def search_parameters(lab, search):
+    """The dotted paths of the settings a search sets (one for coarse-to-fine)."""
+    spec = searches(lab)[search]
+    return list(spec["parameters"]) if is_random(spec) else [spec["parameter"]]
+
+
+def search_stages(lab, search):
+    return ["random"] if is_random(searches(lab)[search]) else ["coarse", "fine"]
+
+
+def probe_values(lab, search):
+    """Trial values the search will really try, to validate its settings with: every trial
+    of a random search, the low end of a coarse grid."""
+    spec = searches(lab)[search]
+    if is_random(spec):
+        try:
+            return random_trials(spec["parameters"], spec["trials"], spec["seed"])
+        except ValueError as err:
+            raise WorkflowError(f"config {lab}.searches.{search}.{err}")
+    return [{spec["parameter"]: to_value(spec["coarse"]["low"], spec["scale"])}]
+
+
 def merged_search_settings(lab, search, final):
     """Settings every trial (or the final run) of a search shares; the job sets the value."""
     spec = searches(lab)[search]
+    key = f"{lab}.searches.{search}"
     settings = merge(config[lab]["defaults"], spec["settings"])
     if final:
         settings = merge(settings, spec["final"]["settings"])
-        for key in ("course_test_acc", "student_test_acc"):
-            settings[key] = spec["final"][key]
-    # validate with a value the search will really try
-    probe = set_path(
-        settings, spec["parameter"], to_value(spec["coarse"]["low"], spec["scale"])
-    )
-    where = f"{lab}.searches.{search}{'.final' if final else ''} (merged with {lab}.defaults)"
-    validated(probe, where, spec["final"]["split"] if final else spec["split"])
+        for name in ("course_test_acc", "student_test_acc"):
+            settings[name] = spec["final"][name]
+    if "split" in settings:
+        raise WorkflowError(
+            f"config {key}: its settings (with {lab}.defaults) set `split`; a search's trials "
+            f"train on {key}.split and its final run on {key}.final.split"
+        )
+    where = f"{key}{'.final' if final else ''} (merged with {lab}.defaults)"
+    probes = probe_values(lab, search)
+    for i, values in enumerate(probes[:1] if final else probes):
+        trial = f", trial {i}: {values}" if is_random(spec) else ""
+        validated(
+            apply_trial(settings, values),
+            where + trial,
+            spec["final"]["split"] if final else spec["split"],
+        )
     return settings
 
 
 def checked_search(lab, search):
     spec = searches(lab)[search]
-    if spec["coarse"]["low"] >= spec["coarse"]["high"]:
+    if not is_random(spec) and spec["coarse"]["low"] >= spec["coarse"]["high"]:
         raise WorkflowError(
             f"config {lab}.searches.{search}.coarse: low must be < high"
         )
@@ -250,11 +524,14 @@ def tables(lab):
 
 
 def check_run_lists(lab):
+    """Comparisons and tables may list any run of the lab (also generated ones); the
+    headline only configured runs (it reads the test-accuracy table)."""
     lists = {"comparisons": comparisons(lab), "tables": tables(lab)}
     lists["headline"] = {"": config[lab]["headline"]}
     for kind, named in lists.items():
+        known = config[lab]["runs"] if kind == "headline" else RUN_SETTINGS[lab]
         for name, runs in named.items():
-            unknown = sorted(set(runs) - set(config[lab]["runs"]))
+            unknown = sorted(set(runs) - set(known))
             if unknown:
                 key = f"{lab}.{kind}.{name}".rstrip(".")
                 raise WorkflowError(f"config {key} names unknown runs {unknown}")
@@ -298,6 +575,17 @@ SEARCH_SETTINGS = {
     for lab in LABS
 }
 
+for _lab in LABS:
+    check_range_test_refs(
+        _lab,
+        [(RUN_WHERE[(_lab, run)], s) for run, s in RUN_SETTINGS[_lab].items()]
+        + [
+            (f"{_lab}.searches.{search}", s[part])
+            for search, s in SEARCH_SETTINGS[_lab].items()
+            for part in ("trial", "final")
+        ],
+    )
+
 
 def search_settings(lab, search, final=False):
     return SEARCH_SETTINGS[lab][search]["final" if final else "trial"]
@@ -313,7 +601,37 @@ def search_dir(lab, search):
 
 
 def stage_trials(lab, search, stage):
-    return range(searches(lab)[search][stage]["n"])
+    spec = searches(lab)[search]
+    return range(spec["trials"] if stage == "random" else spec[stage]["n"])
+
+
+def search_trial_inputs(wildcards):
+    lab, search = wildcards.lab, wildcards.search
+    grid = f"{search_dir(lab, search)}/{wildcards.stage}_grid.tsv"
+    return {
+        "split": search_split(wildcards),
+        "grid": grid,
+        "gradcheck": gradcheck_gate(wildcards),
+        "code": TRAIN_CODE + lib("search"),  # the trial's values: search.trial_values
+    } | proposal_input(lab, search_settings(lab, search))
+
+
+def search_final_inputs(wildcards):
+    lab, search = wildcards.lab, wildcards.search
+    return {
+        "split": final_split(wildcards),
+        "grid": f"{search_dir(lab, search)}/ranked.tsv",
+        "gradcheck": gradcheck_gate(wildcards),
+        "code": TRAIN_CODE + lib("search"),  # the trial's values: search.trial_values
+    } | proposal_input(lab, search_settings(lab, search, final=True))
+
+
+def search_rank_inputs(wildcards):
+    """{stage: the metrics of its trials}."""
+    return {
+        stage: stage_metrics(wildcards, stage)
+        for stage in search_stages(wildcards.lab, wildcards.search)
+    }
 
 
 def stage_metrics(wildcards, stage):
@@ -437,12 +755,14 @@ def table_entries(wildcards):
 
 
 def timed_jobs(wildcards):
-    """{job name: Snakemake benchmark file} of every training job of a lab (runs, search
-    trials, search finals), for its timing table."""
+    """{job name: Snakemake benchmark file} of every training job of a lab (runs, generated
+    runs, range tests, search trials, search finals), for its timing table."""
     lab = wildcards.lab
-    jobs = {run: f"benchmarks/jobs/{lab}/train/{run}.tsv" for run in all_runs(lab)}
+    jobs = {run: f"benchmarks/jobs/{lab}/train/{run}.tsv" for run in RUN_SETTINGS[lab]}
+    for name in RANGE_TESTS[lab]:
+        jobs[f"range test {name}"] = f"benchmarks/jobs/{lab}/range_test/{name}.tsv"
     for search in searches(lab):
-        for stage in ("coarse", "fine"):
+        for stage in search_stages(lab, search):
             for trial in stage_trials(lab, search, stage):
                 jobs[f"{search} {stage} {trial}"] = (
                     f"benchmarks/jobs/{lab}/search/{search}/{stage}/{trial}.tsv"
@@ -463,7 +783,7 @@ def final_figure_name(search):
 def history_of(wildcards):
     """The history behind a curves figure: a run's, or a search's final run's."""
     lab, name = wildcards.lab, wildcards.name
-    if name in config[lab]["runs"]:
+    if name in RUN_SETTINGS[lab]:
         return f"results/{lab}/runs/{name}/history.tsv"
     for search in searches(lab):
         if name == final_figure_name(search):
@@ -481,14 +801,33 @@ def lab_targets(lab):
     if "gradcheck" in config[lab]:
         targets.append(f"results/{lab}/gradcheck.tsv")
     targets.append(f"benchmarks/timing/{lab}.tsv")
-    for run, settings in RUN_SETTINGS[lab].items():
+    for run in all_runs(lab):  # generated runs: only in their tables (curves on demand)
         targets.append(f"results/{lab}/figures/{run}_curves.png")
-        if not settings["hidden"]:  # class templates exist for the 1-layer network only
+        if not RUN_SETTINGS[lab][run][
+            "hidden"
+        ]:  # templates exist for 1-layer networks only
             targets.append(f"results/{lab}/figures/{run}_templates.png")
     for search in searches(lab):
         base = search_dir(lab, search)
         targets += [f"{base}/ranked.tsv", f"{base}/best.md", f"{base}/search.png"]
         targets.append(f"results/{lab}/figures/{final_figure_name(search)}_curves.png")
+    if bonus_spec(lab):
+        targets += [f"results/{lab}/bonus.tsv", f"results/{lab}/bonus.md"]
+        targets += [
+            f"results/{lab}/figures/bonus.png",
+            f"benchmarks/timing/{lab}_bonus.tsv",
+        ]
+        targets += [f"results/{lab}/ensembles/{name}.md" for name in ENSEMBLES[lab]]
+    for section in ("architecture", "svm_vs_ce"):
+        if config[lab].get(section):
+            targets += [f"results/{lab}/{section}.tsv", f"results/{lab}/{section}.md"]
+    if config[lab].get("architecture"):
+        targets.append(f"results/{lab}/figures/architecture.png")
+    if RANGE_TESTS[lab]:
+        targets += [f"results/{lab}/range_tests.tsv", f"results/{lab}/range_tests.md"]
+        targets += [
+            f"results/{lab}/figures/range_test_{name}.png" for name in RANGE_TESTS[lab]
+        ]
     return targets
 
 
@@ -667,16 +1006,19 @@ def corpus_data():
         "name": name,
         "description": f"the text {CORPUS['name']}",
         "comparable": same,
+        "reference": "Goblet of Fire",
     }
 
 
 def summary_inputs():
-    """Named inputs of the summary rule: each lab's test-accuracy table and gradient check;
-    lab 4's gradient check, the metrics of its headline runs (lab4_metrics_<run>) and the
-    passage of the first."""
+    """Named inputs of the summary rule: each lab's test-accuracy table, ablation table and
+    gradient check; lab 4's gradient check, the metrics of its headline runs
+    (lab4_metrics_<run>) and the passage of the first."""
     files = {}
     for lab in LABS:
         files[f"{lab}_table"] = f"results/{lab}/test_accuracy.tsv"
+        if bonus_spec(lab):
+            files[f"{lab}_bonus"] = f"results/{lab}/bonus.tsv"
         if "gradcheck" in config[lab]:
             files[f"{lab}_gradcheck"] = f"results/{lab}/gradcheck.tsv"
     files["lab4_gradcheck"] = "results/lab4/gradcheck.tsv"

@@ -42,7 +42,8 @@ rule timing_table:
     conda:
         "../envs/pipeline.yaml"
     params:
-        names=lambda wildcards: list(timed_jobs(wildcards)),
+        rows=lambda wildcards: {job: [f] for job, f in timed_jobs(wildcards).items()},
+        key="job",
     script:
         "../scripts/timing_table.py"
 
@@ -129,7 +130,7 @@ rule summary:
     input:
         unpack(lambda wildcards: summary_inputs()),
         intro=Path(workflow.basedir) / "workflow/report/workflow.rst",
-        code=lib("summary"),
+        code=lib("summary", "ablation"),
     output:
         md=report(
             "results/summary.md",

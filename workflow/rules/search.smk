@@ -1,6 +1,8 @@
 # Coarse-to-fine search over one run setting: coarse grid from config -> coarse trials ->
 # fine grid drawn around the best coarse trials -> fine trials -> ranking -> final run with
-# the best value.  The number of trials is fixed by config, so the DAG is static.
+# the best value.  A random search over several settings has one stage, `random`: a seeded
+# grid of N trials -> trials -> ranking -> final run.  The number of trials is fixed by
+# config, so the DAG is static.
 
 
 rule search_coarse_grid:
@@ -14,6 +16,22 @@ rule search_coarse_grid:
         "../envs/pipeline.yaml"
     params:
         spec=lambda wildcards: searches(wildcards.lab)[wildcards.search],
+    script:
+        "../scripts/search_grid.py"
+
+
+rule search_random_grid:
+    input:
+        code=lib("search"),
+    output:
+        grid="results/{lab}/search/{search}/random_grid.tsv",
+    log:
+        "logs/{lab}/search/{search}/random_grid.log",
+    conda:
+        "../envs/pipeline.yaml"
+    params:
+        spec=lambda wildcards: searches(wildcards.lab)[wildcards.search],
+        where=search_key,
     script:
         "../scripts/search_grid.py"
 
@@ -38,10 +56,7 @@ rule search_fine_grid:
 
 rule search_trial:
     input:
-        split=search_split,
-        grid="results/{lab}/search/{search}/{stage}_grid.tsv",
-        gradcheck=gradcheck_gate,
-        code=TRAIN_CODE,
+        unpack(search_trial_inputs),
     output:
         params="results/{lab}/search/{search}/{stage}/{trial}/params.npz",
         history="results/{lab}/search/{search}/{stage}/{trial}/history.tsv",
@@ -58,9 +73,7 @@ rule search_trial:
         runtime=120,
     params:
         settings=lambda wildcards: search_settings(wildcards.lab, wildcards.search),
-        parameter=lambda wildcards: searches(wildcards.lab)[wildcards.search][
-            "parameter"
-        ],
+        parameters=lambda wildcards: search_parameters(wildcards.lab, wildcards.search),
         row=lambda wildcards: int(wildcards.trial),
     script:
         "../scripts/train.py"
@@ -68,9 +81,8 @@ rule search_trial:
 
 rule search_rank:
     input:
-        coarse=lambda wildcards: stage_metrics(wildcards, "coarse"),
-        fine=lambda wildcards: stage_metrics(wildcards, "fine"),
-        code=lib("search"),
+        unpack(search_rank_inputs),
+        code=lib("search", "plots"),
     output:
         ranked=report(
             "results/{lab}/search/{search}/ranked.tsv",
@@ -100,6 +112,7 @@ rule search_rank:
         "../envs/pipeline.yaml"
     params:
         spec=lambda wildcards: searches(wildcards.lab)[wildcards.search],
+        stages=lambda wildcards: search_stages(wildcards.lab, wildcards.search),
         title=lambda wildcards: f"{wildcards.lab}: {wildcards.search} search",
         where=search_key,
     script:
@@ -108,10 +121,7 @@ rule search_rank:
 
 rule search_final:
     input:
-        split=final_split,
-        grid="results/{lab}/search/{search}/ranked.tsv",
-        gradcheck=gradcheck_gate,
-        code=TRAIN_CODE,
+        unpack(search_final_inputs),
     output:
         params="results/{lab}/search/{search}/final/params.npz",
         history="results/{lab}/search/{search}/final/history.tsv",
@@ -130,9 +140,7 @@ rule search_final:
         settings=lambda wildcards: search_settings(
             wildcards.lab, wildcards.search, final=True
         ),
-        parameter=lambda wildcards: searches(wildcards.lab)[wildcards.search][
-            "parameter"
-        ],
+        parameters=lambda wildcards: search_parameters(wildcards.lab, wildcards.search),
         row=0,  # the ranked table's best trial
     script:
         "../scripts/train.py"
@@ -140,5 +148,6 @@ rule search_final:
 
 localrules:
     search_coarse_grid,
+    search_random_grid,
     search_fine_grid,
     search_rank,

@@ -1,11 +1,11 @@
-# Training: one job per named run of a lab (config: <lab>.runs, merged over <lab>.defaults).
+# Training: one job per run of a lab (config: <lab>.runs, merged over <lab>.defaults, and the
+# runs the bonus sections generate).  Its inputs: the run's split, the gradient check, the
+# library and, if its cyclic bounds come from a range test, that test's proposal.
 
 
 rule train:
     input:
-        split=lab_split,
-        gradcheck=gradcheck_gate,
-        code=TRAIN_CODE,
+        unpack(train_inputs),
     output:
         params="results/{lab}/runs/{run}/params.npz",
         history="results/{lab}/runs/{run}/history.tsv",

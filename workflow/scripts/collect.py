@@ -1,5 +1,8 @@
 """Rule results_table: one row per run (settings, accuracies, divergence), TSV + markdown.
 
+``loss`` says which loss the run trained with (``cross_entropy`` or ``svm``): the test,
+training and validation losses are that loss.
+
 Wall times are not here (this file must not change between reruns): see the rule timing_table.
 """
 
@@ -30,6 +33,7 @@ for run, metrics_file in zip(snakemake.params.names, snakemake.input.metrics, st
             "n_batch": s["n_batch"],
             "updates": m["n_updates"],
             "epochs": round(m["n_updates"] / (m["n_train"] // s["n_batch"]), 2),
+            "loss": m["loss"],
             "test_acc": number(m["test_acc"]),
             "course_test_acc": s.get("course_test_acc"),
             "student_test_acc": s.get("student_test_acc"),

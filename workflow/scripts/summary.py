@@ -1,13 +1,13 @@
 """Rule summary: the headline table (results/summary.md) and the report's front page
-(results/front_page.rst), from each lab's test-accuracy table, gradient check and lab 4's
-metrics and passage."""
+(results/front_page.rst), from each lab's test-accuracy table, ablation table (the bonus
+recipe's rows), gradient check and lab 4's metrics and passage."""
 
 from pathlib import Path
 
 import pandas as pd
 
 from dd2424.io import read_json, setup_logging
-from dd2424.summary import Data, Lab, front_page, markdown, network_rows, rnn_row
+from dd2424.summary import Data, Lab, bonus_rows, front_page, markdown, network_rows, rnn_row
 
 setup_logging(snakemake.log[0])
 inputs, params = snakemake.input, snakemake.params
@@ -15,12 +15,15 @@ cifar, corpus = Data(**params.data["cifar"]), Data(**params.data["corpus"])
 labs = []
 for lab in params.labs:
     gradcheck = inputs.get(f"{lab}_gradcheck")
+    rows = network_rows(pd.read_csv(inputs[f"{lab}_table"], sep="\t"), params.headline[lab])
+    if f"{lab}_bonus" in inputs.keys():
+        rows += bonus_rows(pd.read_csv(inputs[f"{lab}_bonus"], sep="\t"))
     labs.append(
         Lab(
             lab,
             params.titles[lab],
             cifar,
-            rows=network_rows(pd.read_csv(inputs[f"{lab}_table"], sep="\t"), params.headline[lab]),
+            rows=rows,
             gradcheck=pd.read_csv(gradcheck, sep="\t") if gradcheck else None,
             figures=params.figures[lab],
         )

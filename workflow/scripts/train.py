@@ -1,8 +1,9 @@
 """Rules train, search_trial, search_final: one training run; saves parameters, history, metrics.
 
-For search jobs the searched setting comes from row ``params.row`` of the ``grid`` input
-(a trial grid, or the ranked table whose first row is the best trial), in the column named
-after the setting.
+For search jobs the searched settings come from row ``params.row`` of the ``grid`` input
+(a trial grid, or the ranked table whose first row is the best trial), in the columns named
+after the settings (``params.parameters``, dotted paths).  A run whose cyclic schedule names a
+range test (``schedule.range_test``) takes its bounds from the ``proposal`` input.
 """
 
 import logging
@@ -10,25 +11,29 @@ import logging
 import pandas as pd
 
 from dd2424.experiments import run
-from dd2424.io import load_arrays, provenance, save_arrays, setup_logging, write_json
-from dd2424.search import set_path
+from dd2424.io import load_arrays, provenance, read_json, save_arrays, setup_logging, write_json
+from dd2424.range_test import apply_proposal
+from dd2424.search import apply_trial, trial_values
 
 setup_logging(snakemake.log[0])
 settings = snakemake.params.settings
 extra = {}
 if "grid" in snakemake.input.keys():
-    parameter = snakemake.params.parameter
     row = pd.read_csv(snakemake.input.grid, sep="\t").iloc[snakemake.params.row]
-    value = float(row[parameter])
-    settings = set_path(settings, parameter, value)
-    extra = {"search_parameter": parameter, "search_value": value}
-    logging.info(
-        "%s = %g (row %d of %s)", *extra.values(), snakemake.params.row, snakemake.input.grid
-    )
+    values = trial_values(row, snakemake.params.parameters)
+    settings = apply_trial(settings, values)
+    extra = {"search_values": values}
+    logging.info("%s (row %d of %s)", values, snakemake.params.row, snakemake.input.grid)
+if "proposal" in snakemake.input.keys():
+    name = settings["schedule"]["range_test"]
+    proposal = read_json(snakemake.input.proposal)
+    settings = apply_proposal(settings, proposal)
+    extra["range_test"] = {"name": name, **{k: proposal[k] for k in ("eta_min", "eta_max")}}
+    logging.info("cyclic bounds from range test %s: %s", name, extra["range_test"])
 params, history, metrics = run(settings, load_arrays(snakemake.input.split))
 save_arrays(snakemake.output.params, params)
 pd.DataFrame(history).to_csv(snakemake.output.history, sep="\t", index=False)
-write_json(
-    snakemake.output.metrics,
-    metrics | extra | provenance(settings, {"split": snakemake.input.split}),
-)
+inputs = {"split": snakemake.input.split}
+if "proposal" in snakemake.input.keys():
+    inputs["proposal"] = snakemake.input.proposal
+write_json(snakemake.output.metrics, metrics | extra | provenance(settings, inputs))
