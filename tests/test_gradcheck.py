@@ -73,3 +73,37 @@ def test_sample_entries_distinct_and_bounded(rng):
     entries = gradcheck.sample_entries(params, 20, rng)
     assert len(set(entries["a"])) == 20 and entries["a"].max() < 100
     np.testing.assert_array_equal(entries["b"], [0, 1, 2])
+
+
+def test_an_entry_on_a_kink_is_computed_again_with_a_smaller_h():
+    # J = relu(w0) + w1^2 with w0 = 5e-6: at h = 1e-5 the centred difference straddles the
+    # kink (0.75 instead of 1); at h / 10 it does not
+    params = {"w": np.array([5e-6, 0.3])}
+
+    def cost():
+        w = params["w"]
+        return max(w[0], 0.0) + w[1] ** 2
+
+    analytic = {"w": np.array([1.0, 0.6])}
+    numeric = gradcheck.numerical_gradients(cost, params, 1e-5)
+    assert numeric["w"][0] == pytest.approx(0.75)
+    assert not gradcheck.compare("k", analytic, numeric, 1e-8, 1e-5)[0].passed
+    counts = gradcheck.recheck_kinks(cost, params, analytic, numeric, 1e-5, 1e-8, 1e-5)
+    assert counts == {"w": 1}
+    row = gradcheck.compare("k", analytic, numeric, 1e-8, 1e-5, counts)[0]
+    assert row.passed and row.rechecked == 1
+    np.testing.assert_array_equal(params["w"], [5e-6, 0.3])  # restored
+
+
+def test_a_wrong_gradient_still_fails_after_the_recheck():
+    params = {"w": np.array([0.5, -0.2])}
+
+    def cost():
+        return float((params["w"] ** 2).sum())
+
+    wrong = {"w": params["w"].copy()}  # lambda W instead of 2 lambda W
+    numeric = gradcheck.numerical_gradients(cost, params, 1e-5)
+    counts = gradcheck.recheck_kinks(cost, params, wrong, numeric, 1e-5, 1e-8, 1e-5)
+    assert counts == {"w": 2}
+    row = gradcheck.compare("bug", wrong, numeric, 1e-8, 1e-5, counts)[0]
+    assert not row.passed and row.rechecked == 2
