@@ -139,8 +139,8 @@ def test_range_test_eta_rises_and_a_run_trains_with_its_proposal(offline_run):
     trained = pd.read_csv(offline_run / "results/lab2/runs/bonus.range_test/history.tsv", sep="\t")
     assert trained["eta"].max() == pytest.approx(proposal["eta_max"])
     table = pd.read_csv(offline_run / "results/lab2/range_tests.tsv", sep="\t")
-    assert table["range_test"].tolist() == ["m50_lam0.01", "m50_lam0.001", "m200_lam0.01"]
-    assert str(table.set_index("range_test").loc["m200_lam0.01", "hidden"]) == "200"
+    assert table["range_test"].tolist() == ["m50_lam0.01", "m50_lam0.001", "m200_lam0.001"]
+    assert str(table.set_index("range_test").loc["m200_lam0.001", "hidden"]) == "200"
     for name in table["range_test"]:
         assert (offline_run / f"results/lab2/figures/range_test_{name}.png").stat().st_size > 10_000
 
