@@ -9,6 +9,8 @@ import pandas as pd
 import pytest
 from conftest import TEST_CONFIG, snakemake
 
+from dd2424 import summary
+
 pytestmark = pytest.mark.workflow
 
 
@@ -139,3 +141,21 @@ def test_per_lab_targets_build_only_that_lab(tmp_path, target, wanted, unwanted)
     stats = result.stdout.split("Job stats:")[1].split("\n\n")[0]
     jobs = {line.split()[0] for line in stats.splitlines()[2:] if line.strip()}
     assert wanted <= jobs and not (unwanted & jobs), jobs
+
+
+def test_the_gradient_check_verdict_gives_the_margin_and_names_failures():
+    table = pd.DataFrame(
+        {
+            "check": ["a", "a", "b"],
+            "parameter": ["W1", "b1", "W1"],
+            "max_abs_diff": [1e-10, 2e-10, 3e-9],
+            "max_rel_error": [1e-7, 0.3, 2e-6],  # 0.3: a near-zero entry's rounding noise
+            "worst_vs_tolerance": [0.002, 0.004, 0.25],
+            "passed": [True, True, True],
+        }
+    )
+    text = summary.gradcheck_verdict(table)
+    assert text.startswith("pass (2 checks, 3 parameter rows)")
+    assert "25 % of its tolerance" in text and "max relative error 0.3 " in text
+    table.loc[2, ["passed", "worst_vs_tolerance"]] = [False, 3.0]
+    assert summary.gradcheck_verdict(table).startswith("FAIL (1 of 3 parameter rows)")

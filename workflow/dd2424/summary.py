@@ -16,6 +16,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import pandas as pd
 
@@ -42,7 +43,7 @@ class Lab:
     data: Data
     rows: list[dict] = field(default_factory=list)  # result, what, metric, ours, course, student
     gradcheck: pd.DataFrame | None = None
-    figures: Sequence[str] = ()  # file names of its key figures and tables
+    figures: Sequence[str] = ()  # its key figures and tables, paths under results/<lab>/
     passage: str = ""
 
 
@@ -143,12 +144,22 @@ def rnn_row(run: str, metrics: Mapping, reference: Mapping) -> dict:
 
 
 def gradcheck_verdict(table: pd.DataFrame) -> str:
+    """Pass/fail, and the margin: an entry passes if |g_a - g_n| <= abs + rel (|g_a| + |g_n|),
+    so the worst entry's share of that tolerance says how close the check came to failing.
+    The spec's relative error is given too, but on near-zero entries it is rounding noise."""
     passed = bool(table["passed"].all())
     checks = table["check"].nunique()
+    failed = int((~table["passed"].astype(bool)).sum())
+    verdict = "pass" if passed else f"FAIL ({failed} of {len(table)} parameter rows)"
+    noise = passed and table["max_rel_error"].max() > 1e-3
     return (
-        f"{'pass' if passed else 'FAIL'} ({checks} check{'s' if checks > 1 else ''}, "
-        f"{len(table)} parameter rows): max relative error {table['max_rel_error'].max():.2g}, "
-        f"max absolute difference {table['max_abs_diff'].max():.2g}"
+        f"{verdict} ({checks} check{'s' if checks > 1 else ''}, {len(table)} parameter rows): "
+        f"the worst entry used {100 * table['worst_vs_tolerance'].max():.2g} % of its tolerance "
+        "(abs_threshold + rel_threshold times the sum of both gradients' magnitudes); "
+        f"max absolute difference {table['max_abs_diff'].max():.2g}, max relative error "
+        f"{table['max_rel_error'].max():.2g}"
+        # a passing entry with a large relative error has both gradients near zero
+        + (" (of a near-zero entry: rounding noise)" if noise else "")
     )
 
 
@@ -259,7 +270,10 @@ def front_page(labs: Sequence[Lab], intro: str, linkable: set[str]) -> str:
         if lab.gradcheck is not None:
             lines += [f"Gradient check: {gradcheck_verdict(lab.gradcheck)}.", ""]
         if lab.figures:
-            names = [f"`{f}`_" if f in linkable else f"``{f}``" for f in lab.figures]
+            names = [
+                f"`{Path(f).name}`_" if Path(f).name in linkable else f"``{f}``"
+                for f in lab.figures
+            ]
             lines += ["Key figures and tables: " + ", ".join(names) + ".", ""]
         if lab.passage:
             lines += ["Best model, the start of its passage::", ""]

@@ -1030,18 +1030,23 @@ def summary_inputs():
 
 
 def key_figures(lab):
-    """The figures and tables the front page lists for a lab (file names)."""
+    """The figures and tables the front page lists for a lab: paths under results/<lab>/
+    (two searches each have a best.md and a search.png)."""
     if lab == "lab4":
-        names = [f"{run}_smooth_loss.png" for run in LAB4["headline"]]
-        names += [f"comparison_{name}.png" for name in LAB4["comparisons"]]
+        names = [f"figures/{run}_smooth_loss.png" for run in LAB4["headline"]]
+        names += [f"figures/comparison_{name}.png" for name in LAB4["comparisons"]]
         names += [f"comparison_{name}.md" for name in LAB4["comparisons"]]
-        names += ["sampling.png", "sampling.md"] if "sampling" in LAB4 else []
+        names += ["figures/sampling.png", "sampling.md"] if "sampling" in LAB4 else []
         return names
-    names = [f"{run}_curves.png" for run in config[lab]["headline"]]
-    names += [f"{final_figure_name(search)}_curves.png" for search in searches(lab)]
-    names += [f"compare_{name}.png" for name in comparisons(lab)]
+    names = [f"figures/{run}_curves.png" for run in config[lab]["headline"]]
     names += [
-        Path(t).name for t in lab_targets(lab) if t.endswith(("search.png", ".md"))
+        f"figures/{final_figure_name(search)}_curves.png" for search in searches(lab)
+    ]
+    names += [f"figures/compare_{name}.png" for name in comparisons(lab)]
+    names += [
+        str(Path(t).relative_to(f"results/{lab}"))
+        for t in lab_targets(lab)
+        if t.endswith(("search.png", ".md"))
     ]
     return names
 
