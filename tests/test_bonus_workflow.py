@@ -89,7 +89,7 @@ def test_each_improvement_is_the_baseline_with_its_settings(offline_run):
     keep = metrics_of(offline_run, "lab1", "bonus.keep_best")
     assert keep["kept_update"] == keep["best_update"] and keep["settings"]["patience"] == 3
     augment = metrics_of(offline_run, "lab1", "bonus.augment")
-    assert "brightness" in augment["augment"] and "contrast" in augment["augment"]
+    assert augment["augment"] == "flip, translate +-2, brightness +-0.1, contrast +-0.1"
     after = metrics_of(offline_run, "lab3", "bonus.bn_after")
     assert after["settings"]["batch_norm_position"] == "after"
     assert metrics_of(offline_run, "lab3", "bonus.dropout")["settings"]["keep_prob"] == 0.9
