@@ -63,9 +63,15 @@ def test_front_page_has_the_headline_table(page, offline_run, tmp_path_factory, 
     assert "How did each lab do?" in text and "not comparable" in text
     assert "Gradient check: pass" in text and "Best model, the start of its passage" in text
     assert "System Message" not in text  # every caption and the front page are valid rst
+    # the top of the page (the report scrolls smoothly: jump, then wait until it is there)
     page.evaluate(
-        "document.querySelectorAll('*').forEach(e => { if (e.scrollTop) e.scrollTop = 0 })"
+        "document.querySelectorAll('*').forEach(e => e.scrollTo({top: 0, behavior: 'instant'}))"
     )
+    page.wait_for("[...document.querySelectorAll('*')].every(e => e.scrollTop === 0)")
+    # scrolled to the top, the page starts inside the window: the report centres its content
+    # vertically and would push the top of a long page out of reach (snakemake#2782)
+    top = "document.querySelector('table.headline').closest('.document').getBoundingClientRect()"
+    assert page.evaluate(f"{top}.top") >= 0
     shot = page.screenshot(tmp_path_factory.mktemp("screenshots") / "front_page.png")
     assert shot.stat().st_size > 20_000
     with capsys.disabled():  # shown in CI's output, not only when the test fails
