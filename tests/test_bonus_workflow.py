@@ -168,6 +168,25 @@ def test_random_search_ranks_trials_with_every_parameter_as_a_column(offline_run
     assert "random search: final" in set(lab2["run"])
 
 
+def test_lab3_random_search_draws_the_bn_networks_settings(offline_run):
+    spec = merged_config()["lab3"]["searches"]["random"]
+    base = offline_run / "results/lab3/search/random"
+    ranked = pd.read_csv(base / "ranked.tsv", sep="\t")
+    assert len(ranked) == spec["trials"] and set(spec["parameters"]) <= set(ranked.columns)
+    for _, row in ranked.iterrows():  # each trial trained with its row's values
+        metrics = json.loads((base / f"random/{row['trial']}/metrics.json").read_text())
+        settings = metrics["settings"]
+        assert settings["batch_norm"] and settings["hidden"] == json.loads(row["hidden"])
+        assert settings["batch_norm_position"] == row["batch_norm_position"]
+        assert settings["keep_prob"] == row["keep_prob"] and settings["lam"] == row["lam"]
+    final = json.loads((base / "final/metrics.json").read_text())["settings"]
+    best = ranked.iloc[0]
+    assert final["batch_norm_position"] == best["batch_norm_position"]
+    assert final["keep_prob"] == best["keep_prob"] and final["cycles"] == 1
+    lab3 = pd.read_csv(offline_run / "results/lab3/test_accuracy.tsv", sep="\t")
+    assert "random search: final" in set(lab3["run"])
+
+
 def test_architecture_grid_table_and_figure(offline_run):
     spec = merged_config()["lab3"]["architecture"]
     table = pd.read_csv(offline_run / "results/lab3/architecture.tsv", sep="\t")

@@ -156,6 +156,21 @@ def test_random_grid_round_trips_through_tsv_and_applies_to_settings(tmp_path):
     assert settings["hidden"] == trials[0]["hidden"] and base["lam"] == 0.0
 
 
+def test_text_and_boolean_choices_round_trip_through_tsv(tmp_path):
+    spec = {
+        "batch_norm_position": {"distribution": "choice", "values": ["before", "after"]},
+        "shuffle": {"distribution": "choice", "values": [True, False]},
+        "hidden": {"distribution": "choice", "values": [[50, 50], [100]]},
+    }
+    trials = search.random_trials(spec, 12, seed=3)
+    assert {t["batch_norm_position"] for t in trials} == {"before", "after"}
+    search.random_grid(trials).to_csv(tmp_path / "g.tsv", sep="\t", index=False)
+    back = pd.read_csv(tmp_path / "g.tsv", sep="\t")
+    for i, trial in enumerate(trials):
+        values = search.trial_values(back.iloc[i], list(spec))
+        assert values == trial and type(values["shuffle"]) is bool
+
+
 @pytest.mark.parametrize(
     "spec,message",
     [

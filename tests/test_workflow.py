@@ -113,12 +113,12 @@ def test_default_config_dry_run_shows_the_full_dag(tmp_path):
         "architecture_table": 1,  # lab 3
         "svm_vs_ce_table": 1,  # lab 1
         "search_coarse_grid": 2,
-        "search_random_grid": 1,  # lab 2's random search
-        "search_trial": 32 + 6,  # 2 searches x (8 coarse + 8 fine), 6 random trials
+        "search_random_grid": 2,  # the random searches of labs 2 and 3
+        "search_trial": 32 + 6 + 6,  # 2 searches x (8 coarse + 8 fine), 2 x 6 random trials
         "search_fine_grid": 2,
-        "search_rank": 3,
-        "search_final": 3,
-        "plot_curves": 19,  # configured runs and search finals only
+        "search_rank": 4,
+        "search_final": 4,
+        "plot_curves": 20,  # configured runs and search finals only
         "plot_templates": 4,
         "plot_comparison": 5,
         "results_table": 4,  # test accuracy of each lab + lab 3's sensitivity table
@@ -133,7 +133,7 @@ def test_default_config_dry_run_shows_the_full_dag(tmp_path):
         "rnn_sampling": 1,
         "summary": 1,  # results/summary.md and the report's front page
         "all": 1,
-        "total": 195,
+        "total": 205,
     }
 
 

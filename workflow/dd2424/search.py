@@ -188,13 +188,15 @@ def random_grid(trials: list[dict]) -> pd.DataFrame:
 
 
 def trial_values(row: Mapping, parameters: list[str]) -> dict:
-    """{dotted path: value} of one row of ``random_grid`` (JSON lists decoded; NumPy scalars
-    made Python numbers)."""
+    """{dotted path: value} of one row of ``random_grid`` (JSON lists decoded, other text
+    kept, e.g. ``batch_norm_position``; NumPy scalars made Python booleans and numbers)."""
     out = {}
     for path in parameters:
         value = row[path]
         if isinstance(value, str):
-            value = json.loads(value)
+            value = json.loads(value) if value.startswith("[") else value
+        elif isinstance(value, np.bool_):
+            value = bool(value)
         elif isinstance(value, np.integer):
             value = int(value)
         elif isinstance(value, np.floating):
