@@ -27,7 +27,7 @@ from collections.abc import Iterable, Mapping, Sequence
 import pandas as pd
 
 from .data import DIM, LABEL_NAMES
-from .experiments import merge
+from .experiments import hidden_label, merge
 
 PREFIX = {"bonus": "bonus", "architecture": "arch", "svm_vs_ce": "loss"}
 RECIPE = "recipe"
@@ -305,7 +305,7 @@ def architecture_table(entries: Mapping[str, Mapping], data: str) -> pd.DataFram
                 "run": run,
                 "depth": len(hidden) + 1,
                 "width": hidden[0] if hidden else 0,
-                "hidden": "-".join(map(str, hidden)) or "none",
+                "hidden": hidden_label(hidden),
                 "batch_norm": bool(metrics["settings"].get("batch_norm", False)),
                 "weights": n_weights([DIM, *hidden, len(LABEL_NAMES)]),
                 "best_val_acc": metrics["best_val_acc"],

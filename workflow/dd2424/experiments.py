@@ -32,6 +32,12 @@ def merge(defaults: Mapping, override: Mapping) -> dict:
     return out
 
 
+def hidden_label(hidden) -> str:
+    """The ``hidden`` column of the result tables: the widths joined by "-" ("50-50"), or
+    "none" for a one-layer network (as ``summary.describe_run`` reads it)."""
+    return "-".join(map(str, hidden)) or "none"
+
+
 def build_network(settings: Mapping, d: int, K: int) -> nn.Network:
     return nn.Network(
         d=d,

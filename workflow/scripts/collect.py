@@ -8,6 +8,7 @@ Wall times are not here (this file must not change between reruns): see the rule
 
 import pandas as pd
 
+from dd2424.experiments import hidden_label
 from dd2424.io import number, read_json, setup_logging, write_table
 
 
@@ -25,7 +26,7 @@ for run, metrics_file in zip(snakemake.params.names, snakemake.input.metrics, st
     rows.append(
         {
             "run": run,
-            "hidden": "-".join(map(str, s["hidden"])) or "none",
+            "hidden": hidden_label(s["hidden"]),
             "batch_norm": s.get("batch_norm", False),
             "init": init_name(s.get("init") or {}),
             "lambda": s["lam"],

@@ -3,6 +3,7 @@ and lambda it tested and the rule that read them off."""
 
 import pandas as pd
 
+from dd2424.experiments import hidden_label
 from dd2424.io import read_json, setup_logging, write_table
 
 setup_logging(snakemake.log[0])
@@ -13,7 +14,7 @@ for name, path in zip(snakemake.params.names, snakemake.input.proposals, strict=
     rows.append(
         {
             "range_test": name,
-            "hidden": "-".join(map(str, s["hidden"])) or "none",
+            "hidden": hidden_label(s["hidden"]),
             "batch_norm": s.get("batch_norm", False),
             "lambda": s["lam"],
             "schedule": p["run"]["schedule"],
