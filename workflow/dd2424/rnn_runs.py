@@ -15,6 +15,7 @@ never part of the training pieces, whatever the walk.
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import json
 import logging
@@ -366,15 +367,7 @@ def train_resumable(
 
 def _peek(state: Trainer) -> tuple[int, bool]:
     """Lane 0's next window start and whether it starts afresh, without moving the walk."""
-    walk = Walk(
-        state.walk.kind,
-        state.walk.pieces.tolist(),
-        state.walk.tau,
-        state.walk.batch,
-        np.random.default_rng(0),
-    )
-    walk.load_state(state.walk.state())
-    starts, reset = walk.next()
+    starts, reset = copy.deepcopy(state.walk).next()
     return int(starts[0]), bool(reset[0])
 
 

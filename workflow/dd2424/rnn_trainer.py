@@ -236,7 +236,7 @@ class Trainer:
             "rng_state": _jsonable(self.rng.bit_generator.state),
             "walk": None
             if walk is None
-            else {"pieces": walk.pieces.tolist(), "state": _jsonable(walk.state())},
+            else {"pieces": walk.pieces.tolist(), "state": walk.state()},
             "extra": self.extra,
         }
 

@@ -25,6 +25,7 @@ from collections.abc import Iterable, Mapping
 
 import numpy as np
 
+from .nn import log_softmax
 from .rnn import NAMES, softmax
 
 
@@ -98,9 +99,7 @@ def log_sampling_probs(
         raise ValueError(f"temperature must be > 0, got {temperature}")
     if not 0.0 < top_p:
         raise ValueError(f"top_p must be in (0, 1], got {top_p}")
-    Z = np.asarray(O, dtype=np.float64) / temperature
-    Z -= Z.max(axis=1, keepdims=True)
-    log_p = Z - np.log(np.exp(Z).sum(axis=1, keepdims=True))
+    log_p = log_softmax(np.asarray(O, dtype=np.float64) / temperature)
     if top_p >= 1.0:
         return log_p, np.ones(log_p.shape, dtype=bool)
     p = np.exp(log_p)

@@ -71,6 +71,7 @@ class Walk:
         # windows per piece, and for the random walk the number of valid starts per piece
         self.windows = np.array([windows_in(int(n), self.tau) for n in lengths], dtype=np.int64)
         self.starts_per_piece = lengths - self.tau  # e in [start, stop - tau - 1]
+        self._starts_end = np.cumsum(self.starts_per_piece)  # random walk: draw -> piece
         self.epoch = 0
         self.drawn = 0
         self.lane_piece = np.full(self.batch, -1, dtype=np.int64)  # -1: needs a piece
@@ -107,9 +108,8 @@ class Walk:
         if self.kind == "random":
             self.drawn += 1  # epochs of the random walk: updates / updates_per_epoch
             self.epoch = (self.drawn - 1) // self.updates_per_epoch()
-            total = int(self.starts_per_piece.sum())
-            draw = self.rng.integers(total, size=self.batch)
-            ends = np.cumsum(self.starts_per_piece)
+            ends = self._starts_end
+            draw = self.rng.integers(int(ends[-1]), size=self.batch)
             piece = np.searchsorted(ends, draw, side="right")
             offset = draw - (ends[piece] - self.starts_per_piece[piece])
             return self.pieces[piece, 0] + offset, self._all_reset

@@ -9,7 +9,6 @@ import numpy as np
 import pandas as pd
 
 from dd2424.io import exit_with, provenance, save_arrays, setup_logging, write_json
-from dd2424.optim import DEFAULT_ETA
 from dd2424.rnn_runs import SettingsError, model_arrays, read_corpus, train_resumable
 
 checkpoint = Path(snakemake.params.checkpoint)
@@ -62,7 +61,7 @@ write_json(
     {
         "updates": result.n_updates,
         "optimizer": cfg.optimizer,
-        "eta": cfg.eta if cfg.eta is not None else DEFAULT_ETA[cfg.optimizer],
+        "eta": state.opt.eta,  # the configured one or the optimiser's default
         "walk": state.walk.kind,
         "batch": cfg.batch,
         "characters_seen": result.n_updates * chars_per_update,
