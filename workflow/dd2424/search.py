@@ -125,6 +125,23 @@ def rank(trials: pd.DataFrame, score: str) -> pd.DataFrame:
 
 # ---------------------------------------------------------------- random search (several settings)
 
+
+def is_random(spec: Mapping) -> bool:
+    """A random search over several settings (else coarse-to-fine over one)."""
+    return "parameters" in spec
+
+
+def searched(spec: Mapping) -> list[str]:
+    """The dotted paths of the settings a search sets (one for coarse-to-fine)."""
+    return list(spec["parameters"]) if is_random(spec) else [spec["parameter"]]
+
+
+def grid_cell(value):
+    """A searched value as a cell of the grid and ranked tables: lists (e.g. ``hidden``) as
+    JSON text, so the tables survive a TSV round trip (``trial_values`` reads them back)."""
+    return json.dumps(value) if isinstance(value, list) else value
+
+
 #: how a random search draws one parameter: ``log10_uniform`` (value = 10^x, x uniform in
 #: [low, high]), ``uniform`` (in [low, high]), ``int_uniform`` (an integer in low..high, both
 #: included) or ``choice`` (one of ``values``, each equally likely; values may be lists, e.g.
@@ -180,10 +197,7 @@ def random_grid(trials: list[dict]) -> pd.DataFrame:
     """The trials as a table: a ``trial`` column and one column per parameter, list values
     (e.g. ``hidden``) as JSON text so the table survives a TSV round trip (``trial_values``
     reads a row back)."""
-    rows = [
-        {"trial": i} | {k: json.dumps(v) if isinstance(v, list) else v for k, v in t.items()}
-        for i, t in enumerate(trials)
-    ]
+    rows = [{"trial": i} | {k: grid_cell(v) for k, v in t.items()} for i, t in enumerate(trials)]
     return pd.DataFrame(rows)
 
 
@@ -195,12 +209,8 @@ def trial_values(row: Mapping, parameters: list[str]) -> dict:
         value = row[path]
         if isinstance(value, str):
             value = json.loads(value) if value.startswith("[") else value
-        elif isinstance(value, np.bool_):
-            value = bool(value)
-        elif isinstance(value, np.integer):
-            value = int(value)
-        elif isinstance(value, np.floating):
-            value = float(value)
+        elif isinstance(value, np.generic):
+            value = value.item()
         out[path] = value
     return out
 

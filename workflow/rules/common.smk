@@ -1,4 +1,5 @@
 # Config validation, helpers and derived globals: the only place for Python helpers.
+import functools
 import math
 import os
 import re
@@ -18,10 +19,10 @@ from dd2424.rnn_runs import SettingsError, check_settings, read_corpus
 from dd2424.rnn_runs import check_gradcheck as check_rnn_gradcheck
 from dd2424.search import (
     apply_trial,
-    check_random_spec,
     get_path,
+    is_random,
     random_trials,
-    set_path,
+    searched,
     to_value,
 )
 
@@ -50,14 +51,19 @@ def short(value, width=80):
     return text if len(text) <= width else text[: width - 3] + "..."
 
 
+@functools.cache
+def schema_validator(schema_name):
+    """Parsed once per invocation: every run, trial and range test is validated."""
+    schema = yaml.safe_load((SCHEMA_DIR / schema_name).read_text())
+    return jsonschema.Draft202012Validator(schema)
+
+
 def schema_errors(instance, schema_name, prefix=""):
     """One line per violation (key, value, rule), without the schema dump of a plain
     jsonschema error; for oneOf/anyOf the most relevant sub-error (jsonschema's best_match).
     """
-    schema = yaml.safe_load((SCHEMA_DIR / schema_name).read_text())
-    validator = jsonschema.Draft202012Validator(schema)
     lines = []
-    for error in validator.iter_errors(instance):
+    for error in schema_validator(schema_name).iter_errors(instance):
         error = jsonschema.exceptions.best_match([error])
         key = ".".join([prefix, *map(str, error.absolute_path)]).strip(".")
         check = f"{error.validator}: {short(error.validator_value, 60)}"
@@ -448,15 +454,9 @@ def searches(lab):
     return config[lab].get("searches", {})
 
 
-def is_random(spec):
-    """A random search over several settings (else coarse-to-fine over one)."""
-    return "parameters" in spec
-
-
 def search_parameters(lab, search):
     """The dotted paths of the settings a search sets (one for coarse-to-fine)."""
-    spec = searches(lab)[search]
-    return list(spec["parameters"]) if is_random(spec) else [spec["parameter"]]
+    return searched(searches(lab)[search])
 
 
 def search_stages(lab, search):

@@ -17,6 +17,7 @@ from dd2424.search import (
     all_diverged_message,
     coarse_grid,
     fine_grid,
+    is_random,
     random_grid,
     random_trials,
     with_values,
@@ -24,7 +25,7 @@ from dd2424.search import (
 
 setup_logging(snakemake.log[0])
 spec = snakemake.params.spec
-if "parameters" in spec:
+if is_random(spec):
     grid = random_grid(random_trials(spec["parameters"], spec["trials"], spec["seed"]))
 elif "metrics" in snakemake.input.keys():
     coarse = pd.read_csv(snakemake.input.grid, sep="\t")

@@ -2,31 +2,27 @@
 and the score against the searched value(s): one column per searched setting (list values,
 e.g. ``hidden``, as JSON text, as in the grid)."""
 
-import json
 import logging
 
 import pandas as pd
 
 from dd2424.io import exit_with, number, read_json, setup_logging, write_table
 from dd2424.plots import random_search_scores, search_scores
-from dd2424.search import AllDiverged, all_diverged_message, rank
+from dd2424.search import AllDiverged, all_diverged_message, grid_cell, is_random, rank, searched
 
 setup_logging(snakemake.log[0])
 spec, stages = snakemake.params.spec, snakemake.params.stages
-parameters = list(spec["parameters"]) if "parameters" in spec else [spec["parameter"]]
+parameters = searched(spec)
 rows = []
 for stage in stages:
     for trial, path in enumerate(snakemake.input[stage]):
         m = read_json(path)
         s = m["settings"]
-        values = {
-            k: json.dumps(v) if isinstance(v, list) else v for k, v in m["search_values"].items()
-        }
         rows.append(
             {
                 "stage": stage,
                 "trial": trial,
-                **{p: values[p] for p in parameters},
+                **{p: grid_cell(m["search_values"][p]) for p in parameters},
                 "best_val_acc": number(m["best_val_acc"]),
                 "final_val_acc": number(m["final_val_acc"]),
                 "final_train_acc": number(m["final_train_acc"]),
@@ -58,7 +54,7 @@ for stage in stages:
     lines += [f"## {stage}\n", top3.to_markdown(index=False, floatfmt=".4g"), ""]
 with open(snakemake.output.best, "w") as f:
     f.write("\n".join(lines) + "\n")
-if "parameters" in spec:
+if is_random(spec):
     random_search_scores(
         ranked, spec["parameters"], spec["score"], snakemake.params.title, snakemake.output.figure
     )
