@@ -21,13 +21,12 @@ by side (``svm_vs_ce_table``).
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Iterable, Mapping, Sequence
 
 import pandas as pd
 
 from .data import DIM, LABEL_NAMES
-from .experiments import hidden_label, merge
+from .experiments import hidden_label, merge, steps_per_epoch
 
 PREFIX = {"bonus": "bonus", "architecture": "arch", "svm_vs_ce": "loss"}
 RECIPE = "recipe"
@@ -93,7 +92,7 @@ def recipe_what(spec: Mapping) -> str:
 def recipe_settings(spec: Mapping, baseline: Mapping) -> dict:
     """The baseline merged with each improvement of the recipe in order, then with the
     recipe's own settings (and ``snapshots: true`` when the ensemble asks for them)."""
-    settings = copy.deepcopy(dict(baseline))
+    settings = baseline  # merge copies
     for name in recipe_parts(spec):
         settings = merge(settings, spec["improvements"][name].get("settings", {}))
     settings = merge(settings, spec.get(RECIPE, {}).get("settings", {}))
@@ -160,13 +159,14 @@ def architecture_runs(spec: Mapping, defaults: Mapping) -> dict[str, dict]:
     }
 
 
+def eta_key(schedule: Mapping) -> str:
+    """Which key of a schedule is its step size: ``eta_max`` if it is cyclic, else ``eta``."""
+    return "eta_max" if schedule.get("kind") == "cyclic" else "eta"
+
+
 def set_eta(settings: Mapping, eta: float) -> dict:
-    """The settings with step size ``eta``: the schedule's ``eta_max`` if it is cyclic, else
-    its ``eta``."""
-    out = copy.deepcopy(dict(settings))
-    key = "eta_max" if out["schedule"].get("kind") == "cyclic" else "eta"
-    out["schedule"][key] = float(eta)
-    return out
+    """The settings with step size ``eta`` (see ``eta_key``)."""
+    return merge(settings, {"schedule": {eta_key(settings["schedule"]): float(eta)}})
 
 
 def loss_name(loss: str, lam: float, eta: float) -> str:
@@ -191,7 +191,7 @@ def loss_runs(spec: Mapping, defaults: Mapping) -> dict[str, dict]:
 def run_record(metrics: Mapping) -> dict:
     """What the bonus tables show of one run, from its metrics.json."""
     settings = metrics["settings"]
-    per_epoch = metrics["n_train"] // settings["n_batch"]
+    per_epoch = steps_per_epoch(settings, metrics["n_train"])
     return {
         "loss": metrics["loss"],
         "test_acc": metrics["test_acc"],
@@ -323,7 +323,7 @@ def svm_vs_ce_table(entries: Mapping[str, Mapping], data: str) -> pd.DataFrame:
     pairs: dict[tuple[float, float], dict] = {}
     for metrics in entries.values():
         s = metrics["settings"]
-        eta = s["schedule"].get("eta_max", s["schedule"].get("eta"))
+        eta = s["schedule"][eta_key(s["schedule"])]
         row = pairs.setdefault((s["lam"], eta), {"lam": s["lam"], "eta": eta})
         loss = metrics["loss"]
         row[f"test_acc_{loss}"] = metrics["test_acc"]
