@@ -11,31 +11,12 @@ from __future__ import annotations
 import time
 
 from common import N_BATCH, SEED, D, row, synthetic_split, time_rounds, worker_info
-from mlp import UpdateLoopOnly
+from mlp import project_epoch
 
 PER_THREAD = False  # 1 thread, as the pipeline's jobs
 K_SHIFT = 2
 FLIP_TRANSLATE = {"flip": True, "translate": K_SHIFT}
 WITH_JITTER = FLIP_TRANSLATE | {"brightness": 0.2, "contrast": 0.2}
-
-
-def update_epoch(net, train, val, augment=None) -> float:
-    """One epoch of minibatch_gd (evaluation stubbed out), seconds."""
-    import numpy as np
-
-    from dd2424 import schedules
-    from dd2424.augment import Augmentation
-    from dd2424.train import TrainConfig, minibatch_gd
-
-    params = net.init(np.random.default_rng(SEED), dtype=np.float32)
-    per_epoch = len(train[0]) // N_BATCH
-    cfg = TrainConfig(n_batch=N_BATCH, n_updates=per_epoch, lam=0.01, eval_every=per_epoch)
-    schedule = schedules.Cyclic(1e-5, 1e-1, 2 * per_epoch)
-    aug = Augmentation(**augment) if augment else None
-    rng = np.random.default_rng(SEED + 1)
-    started = time.perf_counter()
-    minibatch_gd(UpdateLoopOnly(net), params, train, val, cfg, schedule, rng, augment=aug)
-    return time.perf_counter() - started
 
 
 def batches(n: int, count: int):
@@ -113,12 +94,12 @@ def worker(size: dict, args) -> dict:
 
     batch = X[:N_BATCH].copy()
     peers = {
-        "update step": lambda: update_epoch(net, train, val),
-        "update step + augmentation (flip, translate 2)": lambda: update_epoch(
-            net, train, val, FLIP_TRANSLATE
+        "update step": lambda: project_epoch(net, train, val, np.float32),
+        "update step + augmentation (flip, translate 2)": lambda: project_epoch(
+            net, train, val, np.float32, augment=FLIP_TRANSLATE
         ),
-        "update step + augmentation (flip, translate 2, jitter)": lambda: update_epoch(
-            net, train, val, WITH_JITTER
+        "update step + augmentation (flip, translate 2, jitter)": lambda: project_epoch(
+            net, train, val, np.float32, augment=WITH_JITTER
         ),
         "batch: plain gather (np.take, what the loop does)": lambda: per_batch(
             X, idxs, lambda idx: np.take(X, idx, axis=0, out=out, mode="clip")

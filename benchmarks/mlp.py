@@ -44,11 +44,15 @@ class UpdateLoopOnly:
         return {"loss": 0.0, "cost": 0.0, "acc": 0.0}
 
 
-def project_epoch(net, train, val, dtype, with_eval: bool = False) -> float:
-    """One epoch of ``dd2424.train.minibatch_gd`` with a cyclic schedule (n_s = 2 epochs)."""
+def project_epoch(
+    net, train, val, dtype, with_eval: bool = False, augment: dict | None = None
+) -> float:
+    """One epoch of ``dd2424.train.minibatch_gd`` with a cyclic schedule (n_s = 2 epochs),
+    optionally with on-the-fly augmentation (``augment``: the run setting)."""
     import numpy as np
 
     from dd2424 import schedules
+    from dd2424.augment import Augmentation
     from dd2424.train import TrainConfig, minibatch_gd
 
     params = net.init(np.random.default_rng(SEED), dtype=dtype)
@@ -58,7 +62,8 @@ def project_epoch(net, train, val, dtype, with_eval: bool = False) -> float:
     model = net if with_eval else UpdateLoopOnly(net)
     rng = np.random.default_rng(SEED + 1)
     started = time.perf_counter()
-    minibatch_gd(model, params, train, val, cfg, schedule, rng)
+    aug = Augmentation(**augment) if augment else None
+    minibatch_gd(model, params, train, val, cfg, schedule, rng, augment=aug)
     return time.perf_counter() - started
 
 
