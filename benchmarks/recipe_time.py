@@ -33,22 +33,11 @@ from pathlib import Path  # noqa: E402
 import numpy as np  # noqa: E402
 import yaml  # noqa: E402
 from common import ROOT  # noqa: E402
+from snakemake.utils import update_config, validate  # noqa: E402
 
 from dd2424 import ablation, data, experiments, range_test  # noqa: E402
 
 PLACEHOLDER = {"eta_min": 1e-5, "eta_max": 0.1}
-
-
-def deep_update(base: dict, override: dict) -> dict:
-    """Snakemake's merge of config files: nested mappings merge, everything else (also a
-    null) replaces."""
-    out = dict(base)
-    for key, value in override.items():
-        if isinstance(value, dict) and isinstance(out.get(key), dict):
-            out[key] = deep_update(out[key], value)
-        else:
-            out[key] = value
-    return out
 
 
 def runs_of(cfg: dict, lab: str) -> dict[str, dict]:
@@ -60,12 +49,11 @@ def runs_of(cfg: dict, lab: str) -> dict[str, dict]:
     out = {f"baseline ({spec['baseline']})": baseline}
     out |= {k: v for k, v in ablation.bonus_runs(spec, baseline).items() if ".seed" not in k}
     for name, test in cfg[lab].get("range_tests", {}).items():
-        test = {"n_epochs": 2, "eta_lo": 1e-5, "eta_hi": 1.0, "spacing": "exponential"} | test
         base = experiments.merge(defaults, test.get("settings", {}))
         settings = range_test.settings(
             base, test["n_epochs"], test["eta_lo"], test["eta_hi"], test["spacing"]
         )
-        settings["evaluations"] = test.get("evaluations", 40)
+        settings["evaluations"] = test["evaluations"]
         out[f"range test {name}"] = settings
     return out
 
@@ -117,8 +105,10 @@ def main(argv=None) -> int:
     parser.add_argument("--n-per-batch", type=int, default=10_000)
     parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "out" / "recipe_time.md")
     args = parser.parse_args(argv)
+    # merged and completed with the schema's defaults as the workflow does (common.smk)
     cfg = yaml.safe_load((ROOT / "config" / "config.yaml").read_text())
-    cfg = deep_update(cfg, yaml.safe_load(args.config.read_text()))
+    update_config(cfg, yaml.safe_load(args.config.read_text()))
+    validate(cfg, str(ROOT / "workflow" / "schemas" / "config.schema.yaml"))
     splits = {}
     tmp = tempfile.TemporaryDirectory()
     batch_dir = Path(tmp.name) / data.BATCH_DIR
