@@ -155,10 +155,12 @@ def batch_size(batch):
     return None
 
 
-def split_config(name):
+def split_config(name, where=None):
+    """The config of split ``name``, checked; ``where``: the config key that names it."""
     if name not in config["splits"]:
+        named = f"config {where}: split = {name!r}" if where else f"split {name!r}"
         raise WorkflowError(
-            f"split {name!r} is not defined under `splits:` (have: {sorted(config['splits'])})"
+            f"{named} is not defined under `splits:` (have: {sorted(config['splits'])})"
         )
     cfg = config["splits"][name]
     try:
@@ -195,11 +197,7 @@ def validated(settings, where, split=None):
         raise WorkflowError(f"config {where}: {err} (hidden = {settings['hidden']})")
     if "split" in settings:
         split = settings["split"]
-        if split not in config["splits"]:
-            raise WorkflowError(
-                f"config {where}: split = {split!r} is not defined under `splits:` "
-                f"(have: {sorted(config['splits'])})"
-            )
+        split_config(split, where)
     n = n_train(split) if split else None
     if n is not None and settings["n_batch"] > n:
         raise WorkflowError(
@@ -314,8 +312,13 @@ def all_runs(lab):
     return list(config[lab]["runs"])
 
 
+def settings_split(lab, settings):
+    """The split a run trains on: its own ``split`` setting, else the lab's."""
+    return settings.get("split") or config[lab]["split"]
+
+
 def run_split(lab, run):
-    return RUN_SETTINGS[lab][run].get("split") or config[lab]["split"]
+    return settings_split(lab, RUN_SETTINGS[lab][run])
 
 
 # ---- ensembles of a lab's ablation (dd2424.ablation.bonus_ensembles)
@@ -433,18 +436,28 @@ def proposal_input(lab, settings):
     }
 
 
+def training_inputs(wildcards, split, settings, code=TRAIN_CODE, **grid):
+    """Inputs of a job that trains: the split's data, the search's grid if any, the gradient
+    check it waits for, its code, and the range test's proposal if the settings use one.
+    """
+    return (
+        {"split": split}
+        | grid
+        | {"gradcheck": gradcheck_gate(wildcards), "code": code}
+        | proposal_input(wildcards.lab, settings)
+    )
+
+
 def train_inputs(wildcards):
     lab, run = wildcards.lab, wildcards.run
-    return {
-        "split": processed(run_split(lab, run)),
-        "gradcheck": gradcheck_gate(wildcards),
-        "code": TRAIN_CODE,
-    } | proposal_input(lab, RUN_SETTINGS[lab][run])
+    return training_inputs(
+        wildcards, processed(run_split(lab, run)), RUN_SETTINGS[lab][run]
+    )
 
 
 def range_test_split(wildcards):
     settings = RANGE_TESTS[wildcards.lab][wildcards.name]
-    return processed(settings.get("split") or config[wildcards.lab]["split"])
+    return processed(settings_split(wildcards.lab, settings))
 
 
 # ---- searches: <lab>.searches.<search>, trials merged over <lab>.defaults
@@ -605,25 +618,29 @@ def stage_trials(lab, search, stage):
     return range(spec["trials"] if stage == "random" else spec[stage]["n"])
 
 
+SEARCH_CODE = TRAIN_CODE + lib("search")  # a trial's values: search.trial_values
+
+
 def search_trial_inputs(wildcards):
     lab, search = wildcards.lab, wildcards.search
-    grid = f"{search_dir(lab, search)}/{wildcards.stage}_grid.tsv"
-    return {
-        "split": search_split(wildcards),
-        "grid": grid,
-        "gradcheck": gradcheck_gate(wildcards),
-        "code": TRAIN_CODE + lib("search"),  # the trial's values: search.trial_values
-    } | proposal_input(lab, search_settings(lab, search))
+    return training_inputs(
+        wildcards,
+        search_split(wildcards),
+        search_settings(lab, search),
+        SEARCH_CODE,
+        grid=f"{search_dir(lab, search)}/{wildcards.stage}_grid.tsv",
+    )
 
 
 def search_final_inputs(wildcards):
     lab, search = wildcards.lab, wildcards.search
-    return {
-        "split": final_split(wildcards),
-        "grid": f"{search_dir(lab, search)}/ranked.tsv",
-        "gradcheck": gradcheck_gate(wildcards),
-        "code": TRAIN_CODE + lib("search"),  # the trial's values: search.trial_values
-    } | proposal_input(lab, search_settings(lab, search, final=True))
+    return training_inputs(
+        wildcards,
+        final_split(wildcards),
+        search_settings(lab, search, final=True),
+        SEARCH_CODE,
+        grid=f"{search_dir(lab, search)}/ranked.tsv",
+    )
 
 
 def search_rank_inputs(wildcards):
