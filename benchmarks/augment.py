@@ -131,8 +131,6 @@ def worker(size: dict, args) -> dict:
 
 
 def goals(med, infos: dict) -> list[tuple]:
-    if "augment@1" not in infos:
-        return []
     step = med("augment", "update step")
     extra = med("augment", "batch: augmented gather (flip, translate 2)") - med(
         "augment", "batch: plain gather (np.take, what the loop does)"

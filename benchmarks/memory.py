@@ -110,8 +110,6 @@ def run(run_worker, thread_counts) -> dict:
 
 
 def goals(med, infos: dict) -> list[tuple]:
-    if "memory:preprocess@1" not in infos:
-        return []
     return [
         (
             "preprocessing peak RSS / float32 50,000x3072 (614 MB)",

@@ -129,8 +129,6 @@ def worker(size: dict, args) -> dict:
 
 
 def goals(med, infos: dict) -> list[tuple]:
-    if "wide@1" not in infos:
-        return []
     project_ms = med("wide", ": project")
     return [
         (
