@@ -536,18 +536,20 @@ def tables(lab):
     return config[lab].get("tables", {})
 
 
+def check_known_runs(key, runs, known):
+    """The list of runs at config ``key`` may only name runs in ``known``."""
+    unknown = sorted(set(runs) - set(known))
+    if unknown:
+        raise WorkflowError(f"config {key} names unknown runs {unknown}")
+
+
 def check_run_lists(lab):
     """Comparisons and tables may list any run of the lab (also generated ones); the
     headline only configured runs (it reads the test-accuracy table)."""
-    lists = {"comparisons": comparisons(lab), "tables": tables(lab)}
-    lists["headline"] = {"": config[lab]["headline"]}
-    for kind, named in lists.items():
-        known = config[lab]["runs"] if kind == "headline" else RUN_SETTINGS[lab]
+    for kind, named in {"comparisons": comparisons(lab), "tables": tables(lab)}.items():
         for name, runs in named.items():
-            unknown = sorted(set(runs) - set(known))
-            if unknown:
-                key = f"{lab}.{kind}.{name}".rstrip(".")
-                raise WorkflowError(f"config {key} names unknown runs {unknown}")
+            check_known_runs(f"{lab}.{kind}.{name}", runs, RUN_SETTINGS[lab])
+    check_known_runs(f"{lab}.headline", config[lab]["headline"], config[lab]["runs"])
 
 
 def check_gradcheck(lab):
@@ -873,15 +875,9 @@ def rnn_has_validation(run):
 
 
 def check_lab4_lists():
-    unknown = sorted(set(LAB4["headline"]) - set(RNN_RUNS))
-    if unknown:
-        raise WorkflowError(f"config lab4.headline names unknown runs {unknown}")
+    check_known_runs("lab4.headline", LAB4["headline"], RNN_RUNS)
     for name, runs in LAB4["comparisons"].items():
-        unknown = sorted(set(runs) - set(RNN_RUNS))
-        if unknown:
-            raise WorkflowError(
-                f"config lab4.comparisons.{name} names unknown runs {unknown}"
-            )
+        check_known_runs(f"lab4.comparisons.{name}", runs, RNN_RUNS)
         blind = [run for run in runs if not rnn_has_validation(run)]
         if blind:
             raise WorkflowError(
