@@ -23,7 +23,7 @@ import time
 from pathlib import Path
 
 import numpy as np
-from common import ROOT
+from common import ROOT, write_report
 
 from dd2424 import data, ensembles, experiments
 
@@ -188,9 +188,7 @@ def main(argv=None) -> int:
         lines.append(f"| {r['seed']} | " + " | ".join(cells) + " |")
         print(lines[-1], flush=True)
     lines += ["", f"({time.time() - started:.0f} s)"]
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text("\n".join(lines) + "\n")
-    print("\n".join(lines))
+    write_report(args.out, lines)
     return 0
 
 

@@ -228,3 +228,11 @@ def synthetic_split(n_train: int, n_val: int):
     X = rng.standard_normal((n_train + n_val, D), dtype=np.float32)
     y = rng.integers(0, K_CLASSES, n_train + n_val)
     return (X[:n_train], y[:n_train]), (X[n_train:], y[n_train:])
+
+
+def write_report(path: Path, lines: list[str]) -> None:
+    """A markdown report of a standalone script (recipe_time, bonus_evidence): written to
+    ``path`` and printed whole."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("\n".join(lines) + "\n")
+    print("\n".join(lines))

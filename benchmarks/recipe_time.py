@@ -32,7 +32,7 @@ from pathlib import Path  # noqa: E402
 
 import numpy as np  # noqa: E402
 import yaml  # noqa: E402
-from common import ROOT  # noqa: E402
+from common import ROOT, write_report  # noqa: E402
 from snakemake.utils import update_config, validate  # noqa: E402
 
 from dd2424 import ablation, data, experiments, range_test  # noqa: E402
@@ -169,9 +169,7 @@ def main(argv=None) -> int:
         )
         print(lines[-1], flush=True)
     tmp.cleanup()
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text("\n".join(lines) + "\n")
-    print("\n".join(lines))
+    write_report(args.out, lines)
     return 0
 
 
