@@ -1,4 +1,4 @@
-"""The `augment` comparison: what on-the-fly augmentation (dd2424.augment) adds to an update
+"""The `augment` comparison: what on-the-fly augmentation (dd2424.data.augment) adds to an update
 step of the 3072-50-10 network at 1 thread, next to the floor of a plain copy of the batch and
 to two other designs (a per-element gather through precomputed index maps, a Python loop of
 per-image slices).
@@ -57,9 +57,10 @@ def index_maps(k: int):
 def worker(size: dict, args) -> dict:
     import numpy as np
 
-    from dd2424 import augment, nn
+    from dd2424.data import augment
+    from dd2424.mlp import network
 
-    net = nn.Network(D, 10, (50,))
+    net = network.Network(D, 10, (50,))
     train, val = synthetic_split(size["n_train"], size["n_val"])
     X = train[0]
     per_epoch = len(X) // N_BATCH
@@ -118,7 +119,7 @@ def worker(size: dict, args) -> dict:
     times = time_rounds(peers, args.repeats, args.warmup)
     notes = {
         "update step": "3072-50-10, minibatch_gd update loop (evaluation stubbed), per update",
-        "batch: augmented gather (flip, translate 2)": "dd2424.augment.BatchAugmenter, "
+        "batch: augmented gather (flip, translate 2)": "dd2424.data.augment.BatchAugmenter, "
         "incl. the row gather it replaces and the draws",
     }
     rows_out = []

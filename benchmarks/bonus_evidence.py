@@ -4,7 +4,7 @@
 Not a speed benchmark and not a test: a small, seeded experiment on synthetic CIFAR-format data
 whose class patterns sit at random offsets and are mirrored at random (``data.synthetic.shift``,
 ``mirror``), so that flips and translations preserve the label, with a small training set.
-Every variant is an ordinary ``dd2424.experiments.run`` of the settings printed here, repeated
+Every variant is an ordinary ``dd2424.mlp.runs.run`` of the settings printed here, repeated
 over several seeds; the table gives the mean and standard deviation of the test accuracy and
 the gain over the variant's baseline.
 
@@ -25,7 +25,11 @@ from pathlib import Path
 import numpy as np
 from common import ROOT, write_report
 
-from dd2424 import data, ensembles, experiments
+from dd2424 import nested
+from dd2424.data import cifar, splits
+from dd2424.data.synthetic import write_synthetic_cifar
+from dd2424.mlp import ensembles
+from dd2424.mlp import runs as mlp_runs
 
 BASE = {  # lab 2's network and schedule at this data size
     "hidden": [50],
@@ -35,15 +39,15 @@ BASE = {  # lab 2's network and schedule at this data size
     "cycles": 3,
     "n_batch": 100,
 }
-CONSTANT = experiments.merge(
+CONSTANT = nested.merge(
     BASE, {"schedule": None, "cycles": None, "n_epochs": 24, "eval_every": 10}
 ) | {"schedule": {"kind": "constant", "eta": 0.1}}
-DEEP = experiments.merge(BASE, {"hidden": [50, 50], "init": {"kind": "he"}, "batch_norm": True})
+DEEP = nested.merge(BASE, {"hidden": [50, 50], "init": {"kind": "he"}, "batch_norm": True})
 
 
 def variants() -> list[tuple[str, str, dict]]:
     """(name, baseline name, settings)."""
-    m = experiments.merge
+    m = nested.merge
     aug = {"flip": True, "translate": 2}
     slow = {"schedule": {"eta_max": 0.01}}
     return [
@@ -92,16 +96,16 @@ def variants() -> list[tuple[str, str, dict]]:
 def ensemble_rows(split, seeds: list[int]) -> list[dict]:
     """Majority and soft vote of 5 seeds, and of the 5 cycle snapshots of one run."""
     X, y = split["X_test"], split["y_test"].astype(np.intp)
-    net = experiments.build_network(BASE, X.shape[1], 10)
+    net = mlp_runs.build_network(BASE, X.shape[1], 10)
     out = []
     for seed in seeds:
         members = [
-            ensembles.without_snapshots(experiments.run(BASE | {"seed": 100 * seed + s}, split)[0])
+            ensembles.without_snapshots(mlp_runs.run(BASE | {"seed": 100 * seed + s}, split)[0])
             for s in range(5)
         ]
         seed_vote = ensembles.evaluate(net, members, X, y)
-        snap_settings = experiments.merge(BASE, {"cycles": 5, "snapshots": True, "seed": seed})
-        arrays, _, metrics = experiments.run(snap_settings, split)
+        snap_settings = nested.merge(BASE, {"cycles": 5, "snapshots": True, "seed": seed})
+        arrays, _, metrics = mlp_runs.run(snap_settings, split)
         snaps = ensembles.members(arrays)
         snap_vote = ensembles.evaluate(net, snaps, X, y)
         last3 = ensembles.evaluate(net, snaps[-3:], X, y)
@@ -133,7 +137,7 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     started = time.time()
     with tempfile.TemporaryDirectory() as tmp:
-        batch_dir = Path(tmp) / data.BATCH_DIR
+        batch_dir = Path(tmp) / cifar.BATCH_DIR
         synthetic = {
             "n_per_batch": args.n_train,
             "n_test": args.n_test,
@@ -143,9 +147,9 @@ def main(argv=None) -> int:
             "shift": args.shift,
             "mirror": True,
         }
-        data.write_synthetic_cifar(batch_dir, **synthetic)
-        split = data.preprocess(
-            batch_dir, data.Split(train=("data_batch_1",), val=("data_batch_2",))
+        write_synthetic_cifar(batch_dir, **synthetic)
+        split = splits.preprocess(
+            batch_dir, splits.Split(train=("data_batch_1",), val=("data_batch_2",))
         )
     seeds = list(range(1, args.seeds + 1))
     lines = [
@@ -162,7 +166,7 @@ def main(argv=None) -> int:
     ]
     means: dict[str, float] = {}
     for name, against, settings in variants():
-        accs = [experiments.run(settings | {"seed": s}, split)[2]["test_acc"] for s in seeds]
+        accs = [mlp_runs.run(settings | {"seed": s}, split)[2]["test_acc"] for s in seeds]
         mean = statistics.mean(accs)
         means[name] = mean
         base = next((v for k, v in means.items() if against and k.startswith(against)), None)

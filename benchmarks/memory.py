@@ -13,23 +13,23 @@ from common import DATASET_F32_MB, LAM, N_BATCH, SEED, D, peak_rss_mb, row, rss_
 
 def make_cifar(size: dict, args) -> dict:
     directory = args.dir
-    from dd2424 import data
+    from dd2424.data import cifar, synthetic
 
-    data.write_synthetic_cifar(
-        Path(directory) / data.BATCH_DIR, size["n_per_batch"], size["n_test"], seed=SEED
+    synthetic.write_synthetic_cifar(
+        Path(directory) / cifar.BATCH_DIR, size["n_per_batch"], size["n_test"], seed=SEED
     )
     return {"rows": [], "info": {}}
 
 
 def preprocess(size: dict, args) -> dict:
     directory = args.dir
-    from dd2424 import data
+    from dd2424.data import cifar, splits
     from dd2424.io import save_arrays
 
     base = rss_mb()
-    split = data.Split(train=data.TRAIN_BATCHES, val_size=size["n_per_batch"] // 2)
+    split = splits.Split(train=cifar.TRAIN_BATCHES, val_size=size["n_per_batch"] // 2)
     started = time.perf_counter()
-    arrays = data.preprocess(Path(directory) / data.BATCH_DIR, split)
+    arrays = splits.preprocess(Path(directory) / cifar.BATCH_DIR, split)
     save_arrays(Path(directory) / "split.npz", arrays)
     seconds = time.perf_counter() - started
     f32 = sum(v.nbytes for k, v in arrays.items() if k.startswith("X_")) / 1e6
@@ -57,8 +57,8 @@ def preprocess(size: dict, args) -> dict:
 
 def train(size: dict, args) -> dict:
     directory = args.dir
-    from dd2424 import experiments
     from dd2424.io import load_arrays
+    from dd2424.mlp import runs as mlp_runs
 
     base = rss_mb()
     settings = {
@@ -74,10 +74,10 @@ def train(size: dict, args) -> dict:
     started = time.perf_counter()
     split = load_arrays(Path(directory) / "split.npz")
     loaded = peak_rss_mb()
-    experiments.run(settings, split)
+    mlp_runs.run(settings, split)
     seconds = time.perf_counter() - started
     note = (
-        f"load split.npz + experiments.run, {seconds:.1f} s; after imports {base:.0f} MB, "
+        f"load split.npz + mlp_runs.run, {seconds:.1f} s; after imports {base:.0f} MB, "
         f"after loading {loaded:.0f} MB"
     )
     return {

@@ -47,13 +47,13 @@ class UpdateLoopOnly:
 def project_epoch(
     net, train, val, dtype, with_eval: bool = False, augment: dict | None = None
 ) -> float:
-    """One epoch of ``dd2424.train.minibatch_gd`` with a cyclic schedule (n_s = 2 epochs),
+    """One epoch of ``dd2424.mlp.trainer.minibatch_gd`` with a cyclic schedule (n_s = 2 epochs),
     optionally with on-the-fly augmentation (``augment``: the run setting)."""
     import numpy as np
 
     from dd2424 import schedules
-    from dd2424.augment import Augmentation
-    from dd2424.train import TrainConfig, minibatch_gd
+    from dd2424.data.augment import Augmentation
+    from dd2424.mlp.trainer import TrainConfig, minibatch_gd
 
     params = net.init(np.random.default_rng(SEED), dtype=dtype)
     per_epoch = len(train[0]) // N_BATCH
@@ -149,12 +149,12 @@ def compare(size: dict, repeats: int, warmup: int, threads: int, batch_norm: boo
     """Run the peers of the mlp (or, with batch_norm, the bn) comparison round by round."""
     import numpy as np
 
-    from dd2424 import nn
+    from dd2424.mlp import network
 
     torch = import_torch(threads)
     comparison = "bn" if batch_norm else "mlp"
     hidden = (50, 50) if batch_norm else (50,)
-    net = nn.Network(D, K_CLASSES, hidden, batch_norm=batch_norm)
+    net = network.Network(D, K_CLASSES, hidden, batch_norm=batch_norm)
     train32, val32 = synthetic_split(size["n_train"], size["n_val"])
     gflop = {}
 
@@ -197,7 +197,7 @@ def compare(size: dict, repeats: int, warmup: int, threads: int, batch_norm: boo
                 "info: the loop + its t = 0 and final evaluations of the whole train and val sets"
             )
         elif name.startswith("project"):
-            note = "dd2424.train.minibatch_gd, evaluation stubbed out (update loop only)"
+            note = "dd2424.mlp.trainer.minibatch_gd, evaluation stubbed out (update loop only)"
         elif name.startswith("PyTorch"):
             note = "nn.Sequential + autograd + optim.SGD, training mode"
             if batch_norm:

@@ -35,7 +35,11 @@ import yaml  # noqa: E402
 from common import ROOT, write_report  # noqa: E402
 from snakemake.utils import update_config, validate  # noqa: E402
 
-from dd2424 import ablation, data, experiments, range_test  # noqa: E402
+from dd2424 import nested  # noqa: E402
+from dd2424.data import cifar, synthetic  # noqa: E402
+from dd2424.data.splits import Split, preprocess  # noqa: E402
+from dd2424.mlp import ablation, range_test  # noqa: E402
+from dd2424.mlp import runs as mlp_runs  # noqa: E402
 
 PLACEHOLDER = {"eta_min": 1e-5, "eta_max": 0.1}
 
@@ -45,11 +49,11 @@ def runs_of(cfg: dict, lab: str) -> dict[str, dict]:
     its range tests."""
     spec = cfg[lab]["bonus"]
     defaults = cfg[lab]["defaults"]
-    baseline = experiments.merge(defaults, cfg[lab]["runs"][spec["baseline"]])
+    baseline = nested.merge(defaults, cfg[lab]["runs"][spec["baseline"]])
     out = {f"baseline ({spec['baseline']})": baseline}
     out |= {k: v for k, v in ablation.bonus_runs(spec, baseline).items() if ".seed" not in k}
     for name, test in cfg[lab].get("range_tests", {}).items():
-        base = experiments.merge(defaults, test.get("settings", {}))
+        base = nested.merge(defaults, test.get("settings", {}))
         settings = range_test.settings(
             base, test["n_epochs"], test["eta_lo"], test["eta_hi"], test["spacing"]
         )
@@ -62,7 +66,7 @@ def plan(settings: dict, n_train: int) -> tuple[float, int]:
     """(epochs, evaluations) of a run on n_train samples."""
     if settings["schedule"].get("range_test"):
         settings = range_test.apply_proposal(settings, PLACEHOLDER)
-    schedule, cfg = experiments.schedule_and_config(
+    schedule, cfg = mlp_runs.schedule_and_config(
         {k: v for k, v in settings.items() if k != "evaluations"}, n_train
     )
     per_epoch = n_train // int(settings["n_batch"])
@@ -81,8 +85,8 @@ def time_run(settings: dict, split: dict) -> tuple[float, float]:
         s["schedule"] = {"kind": "constant", "eta": 1e-3}
     s |= {"n_epochs": 1, "keep_best": False, "patience": None, "eval_every": None}
     n_train = len(split["X_train"])
-    net = experiments.build_network(s, split["X_train"].shape[1], 10)
-    params = experiments.init_params(net, s, np.random.default_rng(0), np.float32)
+    net = mlp_runs.build_network(s, split["X_train"].shape[1], 10)
+    params = mlp_runs.init_params(net, s, np.random.default_rng(0), np.float32)
     y_tr, y_va = split["y_train"].astype(np.intp), split["y_val"].astype(np.intp)
     stats = None
     if net.batch_norm:
@@ -93,7 +97,7 @@ def time_run(settings: dict, split: dict) -> tuple[float, float]:
     t_eval = time.perf_counter() - t
     s["eval_every"] = n_train // int(s["n_batch"])  # evaluations at the start and the end only
     t = time.perf_counter()
-    experiments.run(s, split)
+    mlp_runs.run(s, split)
     total = time.perf_counter() - t
     return max(total - 2 * t_eval, 0.0), t_eval  # (the test set: 1000 images, left in)
 
@@ -111,12 +115,12 @@ def main(argv=None) -> int:
     validate(cfg, str(ROOT / "workflow" / "schemas" / "config.schema.yaml"))
     splits = {}
     tmp = tempfile.TemporaryDirectory()
-    batch_dir = Path(tmp.name) / data.BATCH_DIR
-    data.write_synthetic_cifar(batch_dir, n_per_batch=args.n_per_batch, n_test=1000, seed=1)
+    batch_dir = Path(tmp.name) / cifar.BATCH_DIR
+    synthetic.write_synthetic_cifar(batch_dir, n_per_batch=args.n_per_batch, n_test=1000, seed=1)
 
     def split_of(name: str) -> dict:
         if name not in splits:
-            splits[name] = data.preprocess(batch_dir, data.Split.from_config(cfg["splits"][name]))
+            splits[name] = preprocess(batch_dir, Split.from_config(cfg["splits"][name]))
         return splits[name]
 
     lines = [

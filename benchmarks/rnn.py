@@ -21,7 +21,7 @@ def load_corpus(max_chars: int | None):
     project's seeded synthetic corpus."""
     import numpy as np
 
-    from dd2424 import text
+    from dd2424.data import text
 
     if CORPUS.exists():
         t, source = text.read_text(CORPUS), f"{CORPUS.name}"
@@ -113,12 +113,12 @@ def walk_lists(xs, ys, n, n_updates, tau, step) -> None:
 
 
 def project_seconds(data, K: int, n_updates: int, dtype: str) -> float:
-    """Seconds of ``dd2424.rnn_trainer.train`` for ``n_updates`` updates of the sequential walk
+    """Seconds of ``dd2424.rnn.trainer.train`` for ``n_updates`` updates of the sequential walk
     (no sampling, no logging)."""
     import numpy as np
 
-    from dd2424.rnn_trainer import RNNConfig, Trainer, train
-    from dd2424.walks import Walk
+    from dd2424.rnn.trainer import RNNConfig, Trainer, train
+    from dd2424.rnn.walks import Walk
 
     walk = Walk("sequential", [(0, len(data))], 25, 1, np.random.default_rng(SEED))
     state = Trainer(RNNConfig(dtype=dtype), K, np.random.default_rng(SEED), walk=walk)
@@ -130,12 +130,12 @@ BATCH = 32
 
 
 def batch_seconds(data, K: int, n_updates: int, batch: int) -> float:
-    """Seconds of ``dd2424.rnn_trainer.train`` for ``n_updates`` float32 AdaGrad updates of
+    """Seconds of ``dd2424.rnn.trainer.train`` for ``n_updates`` float32 AdaGrad updates of
     ``batch`` sequences each (the sequential walk: the text cut into ``batch`` lanes)."""
     import numpy as np
 
-    from dd2424.rnn_trainer import RNNConfig, Trainer, train
-    from dd2424.walks import Walk, cut
+    from dd2424.rnn.trainer import RNNConfig, Trainer, train
+    from dd2424.rnn.walks import Walk, cut
 
     walk = Walk("sequential", cut(0, len(data), batch), 25, batch, np.random.default_rng(SEED))
     cfg = RNNConfig(dtype="float32", batch=batch)
@@ -252,7 +252,7 @@ def check_reference(data, K: int) -> str:
     """One update of the reference and of the project from the same parameters must agree."""
     import numpy as np
 
-    from dd2424.rnn_trainer import RNNConfig, Trainer
+    from dd2424.rnn.trainer import RNNConfig, Trainer
 
     state = Trainer(RNNConfig(), K, np.random.default_rng(SEED))
     ref = OneHotRNN({k: v.copy() for k, v in state.params.items()}, np.float64)
@@ -266,7 +266,7 @@ def check_reference(data, K: int) -> str:
 def worker(size: dict, args) -> dict:
     import numpy as np
 
-    from dd2424 import rnn
+    from dd2424.rnn import network as rnn
 
     repeats, warmup, threads = args.repeats, args.warmup, args.threads
     torch = import_torch(threads)
@@ -293,7 +293,7 @@ def worker(size: dict, args) -> dict:
             f"the products of {n_batch} B={BATCH} updates alone, "
             f"{flop_per_char(100, K) / 1e3:.0f} kFLOP/char"
         ),
-        "project": "dd2424.rnn_trainer.Trainer + train (no sampling)",
+        "project": "dd2424.rnn.trainer.Trainer + train (no sampling)",
         "one-hot": check_reference(data, K),
         "PyTorch loop": "batch 1, explicit loop, autograd, clip_grad_value_, AdaGrad by hand",
         "PyTorch nn.RNN": "batch 1, nn.RNN on one-hot input + Linear (+ its 2nd bias b_hh)",

@@ -39,7 +39,7 @@ def project(net, train, val, updates: int) -> float:
     import numpy as np
 
     from dd2424 import schedules
-    from dd2424.train import TrainConfig, minibatch_gd
+    from dd2424.mlp.trainer import TrainConfig, minibatch_gd
 
     params = net.init(np.random.default_rng(SEED), dtype=np.float32)
     cfg = TrainConfig(n_batch=N_BATCH, n_updates=updates, lam=LAM, eval_every=updates)
@@ -90,10 +90,10 @@ def pytorch(torch, net, Xt, yt, updates: int) -> float:
 def worker(size: dict, args) -> dict:
     import numpy as np
 
-    from dd2424 import nn
+    from dd2424.mlp import network
 
     updates = n_updates(size)
-    net = nn.Network(D, K_CLASSES, (HIDDEN,), keep_prob=KEEP)
+    net = network.Network(D, K_CLASSES, (HIDDEN,), keep_prob=KEEP)
     train, val = synthetic_split(updates * N_BATCH, size["n_val"])
     torch = import_torch(1)
     gflop = {}
@@ -112,7 +112,7 @@ def worker(size: dict, args) -> dict:
     times = time_rounds(peers, args.repeats, args.warmup)
     arch = f"3072+{HIDDEN}+10 dropout p={KEEP:g}"
     notes = {
-        "project": "dd2424.train.minibatch_gd, evaluation stubbed out (update loop only)",
+        "project": "dd2424.mlp.trainer.minibatch_gd, evaluation stubbed out (update loop only)",
         "PyTorch": "nn.Sequential(Linear, ReLU, Dropout, Linear) + autograd + optim.SGD",
     }
     rows = []

@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from dd2424 import data
+from dd2424.data import cifar, synthetic
 
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
@@ -27,8 +27,8 @@ os.environ.update(NO_NETWORK)
 @pytest.fixture(scope="session")
 def cifar_dir(tmp_path_factory) -> Path:
     """A small synthetic dataset in the exact cifar-10-batches-py layout."""
-    out = tmp_path_factory.mktemp("cifar") / data.BATCH_DIR
-    data.write_synthetic_cifar(out, n_per_batch=200, n_test=100, seed=7)
+    out = tmp_path_factory.mktemp("cifar") / cifar.BATCH_DIR
+    synthetic.write_synthetic_cifar(out, n_per_batch=200, n_test=100, seed=7)
     return out
 
 

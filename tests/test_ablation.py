@@ -1,11 +1,12 @@
-"""The bonus experiments of labs 1-3 as generated runs, and their tables (dd2424.ablation), the
+"""The bonus experiments of labs 1-3 as generated runs, and their tables (dd2424.mlp.ablation), the
 range test's proposal applied to a run, the headline's bonus rows and the bonus figures."""
 
 import numpy as np
 import pandas as pd
 import pytest
 
-from dd2424 import ablation, plots, range_test, summary
+from dd2424.mlp import ablation, range_test
+from dd2424.report import plots, summary
 
 BASELINE = {
     "hidden": [50],

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from dd2424 import augment
+from dd2424.data import augment
 
 
 def _images(rng, n=6):

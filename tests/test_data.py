@@ -3,12 +3,13 @@ import pickle
 import numpy as np
 import pytest
 
-from dd2424 import data, io
+from dd2424 import io
+from dd2424.data import archive, cifar, splits, synthetic
 
 
 def test_synthetic_batches_have_the_exact_cifar_format(cifar_dir):
     names = sorted(p.name for p in cifar_dir.iterdir())
-    assert names == sorted([*data.TRAIN_BATCHES, data.TEST_BATCH, "batches.meta"])
+    assert names == sorted([*cifar.TRAIN_BATCHES, cifar.TEST_BATCH, "batches.meta"])
     with open(cifar_dir / "data_batch_1", "rb") as f:
         batch = pickle.load(f, encoding="bytes")
     assert set(batch) == {b"batch_label", b"labels", b"data", b"filenames"}
@@ -20,16 +21,16 @@ def test_synthetic_batches_have_the_exact_cifar_format(cifar_dir):
 
 
 def test_synthetic_data_round_trips_through_the_loader(cifar_dir):
-    X, y = data.load_batch(cifar_dir / "test_batch")
+    X, y = cifar.load_batch(cifar_dir / "test_batch")
     assert X.shape == (100, 3072) and X.dtype == np.uint8
     assert y.dtype == np.int64 and sorted(set(y.tolist())) == list(range(10))
-    assert data.load_label_names(cifar_dir / "batches.meta") == list(data.LABEL_NAMES)
+    assert cifar.load_label_names(cifar_dir / "batches.meta") == list(cifar.LABEL_NAMES)
 
 
 def test_synthetic_data_is_seeded(tmp_path, cifar_dir):
-    data.write_synthetic_cifar(tmp_path, n_per_batch=200, n_test=100, seed=7)
+    synthetic.write_synthetic_cifar(tmp_path, n_per_batch=200, n_test=100, seed=7)
     for name in ("data_batch_3", "test_batch"):
-        a, b = data.load_batch(tmp_path / name), data.load_batch(cifar_dir / name)
+        a, b = cifar.load_batch(tmp_path / name), cifar.load_batch(cifar_dir / name)
         np.testing.assert_array_equal(a[0], b[0])
         np.testing.assert_array_equal(a[1], b[1])
 
@@ -37,8 +38,8 @@ def test_synthetic_data_is_seeded(tmp_path, cifar_dir):
 def test_write_then_load_preserves_pixels_and_labels(tmp_path, rng):
     X = rng.integers(0, 256, size=(7, 3072), dtype=np.uint8)
     y = [3, 1, 4, 1, 5, 9, 2]
-    data.write_batch(tmp_path / "b", X, y, "x")
-    X2, y2 = data.load_batch(tmp_path / "b")
+    cifar.write_batch(tmp_path / "b", X, y, "x")
+    X2, y2 = cifar.load_batch(tmp_path / "b")
     np.testing.assert_array_equal(X2, X)
     assert y2.tolist() == y
 
@@ -57,21 +58,21 @@ def test_malformed_batches_are_rejected(tmp_path, batch, message):
     with open(tmp_path / "bad", "wb") as f:
         pickle.dump(batch, f)
     with pytest.raises(ValueError, match=message):
-        data.load_batch(tmp_path / "bad")
+        cifar.load_batch(tmp_path / "bad")
 
 
 def test_column_stats_match_numpy_with_n_minus_1(rng):
     X = rng.integers(0, 256, size=(1000, 50), dtype=np.uint8)
-    mean, std = data.column_stats(X, chunk=64)
+    mean, std = splits.column_stats(X, chunk=64)
     np.testing.assert_allclose(mean, X.mean(axis=0), rtol=1e-12)
     np.testing.assert_allclose(std, X.std(axis=0, ddof=1), rtol=1e-10)
 
 
 def test_preprocess_uses_training_statistics_for_every_part(cifar_dir):
-    split = data.Split(train=("data_batch_1",), val=("data_batch_2",))
-    out = data.preprocess(cifar_dir, split)
-    X_tr_raw, y_tr = data.load_batch(cifar_dir / "data_batch_1")
-    X_va_raw, _ = data.load_batch(cifar_dir / "data_batch_2")
+    split = splits.Split(train=("data_batch_1",), val=("data_batch_2",))
+    out = splits.preprocess(cifar_dir, split)
+    X_tr_raw, y_tr = cifar.load_batch(cifar_dir / "data_batch_1")
+    X_va_raw, _ = cifar.load_batch(cifar_dir / "data_batch_2")
     scaled = X_tr_raw / 255.0
     mean, std = scaled.mean(axis=0), scaled.std(axis=0, ddof=1)
     np.testing.assert_allclose(out["mean"], mean, rtol=1e-5)
@@ -85,10 +86,10 @@ def test_preprocess_uses_training_statistics_for_every_part(cifar_dir):
 
 
 def test_held_out_validation_takes_exact_sizes_from_the_end_of_the_pool(cifar_dir):
-    split = data.Split(train=data.TRAIN_BATCHES, val_size=150)
-    out = data.preprocess(cifar_dir, split)
+    split = splits.Split(train=cifar.TRAIN_BATCHES, val_size=150)
+    out = splits.preprocess(cifar_dir, split)
     assert len(out["X_train"]) == 850 and len(out["X_val"]) == 150
-    _, y5 = data.load_batch(cifar_dir / "data_batch_5")
+    _, y5 = cifar.load_batch(cifar_dir / "data_batch_5")
     np.testing.assert_array_equal(out["y_val"], y5[-150:])
 
 
@@ -98,23 +99,23 @@ def test_held_out_validation_takes_exact_sizes_from_the_end_of_the_pool(cifar_di
 )
 def test_split_needs_exactly_one_validation_source(kwargs):
     with pytest.raises(ValueError, match="exactly one"):
-        data.Split(**kwargs)
+        splits.Split(**kwargs)
 
 
 def test_validation_cannot_swallow_the_training_pool(cifar_dir):
     with pytest.raises(ValueError, match="leaves no training data"):
-        data.preprocess(cifar_dir, data.Split(train=("data_batch_1",), val_size=200))
+        splits.preprocess(cifar_dir, splits.Split(train=("data_batch_1",), val_size=200))
 
 
 def test_archive_round_trip(tmp_path, cifar_dir):
-    archive = tmp_path / "cifar-10-python.tar.gz"
-    data.pack_archive(cifar_dir, archive)
-    data.extract_archive(archive, tmp_path / "out", ["data_batch_2", "batches.meta"])
+    tarball = tmp_path / "cifar-10-python.tar.gz"
+    archive.pack_archive(cifar_dir, tarball)
+    archive.extract_archive(tarball, tmp_path / "out", ["data_batch_2", "batches.meta"])
     assert (tmp_path / "out" / "data_batch_2").read_bytes() == (
         cifar_dir / "data_batch_2"
     ).read_bytes()
     with pytest.raises(ValueError, match="no cifar-10-batches-py/nope"):
-        data.extract_archive(archive, tmp_path / "out", ["nope"])
+        archive.extract_archive(tarball, tmp_path / "out", ["nope"])
 
 
 def test_split_files_round_trip(tmp_path, rng):
@@ -127,14 +128,16 @@ def test_split_files_round_trip(tmp_path, rng):
 
 def test_synthetic_data_without_placement_is_unchanged(tmp_path, cifar_dir):
     """shift = 0 and mirror = False write the very bytes of the plain generator."""
-    data.write_synthetic_cifar(tmp_path, n_per_batch=200, n_test=100, seed=7, shift=0, mirror=False)
+    synthetic.write_synthetic_cifar(
+        tmp_path, n_per_batch=200, n_test=100, seed=7, shift=0, mirror=False
+    )
     for name in ("data_batch_1", "test_batch"):
         assert (tmp_path / name).read_bytes() == (cifar_dir / name).read_bytes()
 
 
 def test_placed_patterns_are_moved_and_mirrored_copies_of_the_prototype(rng):
     protos = rng.normal(0, 20, size=(2, 3072))
-    X, y = data.synthetic_images(
+    X, y = synthetic.synthetic_images(
         200, np.random.default_rng(3), protos, protos[:1] * 0, 0.0, 3, True
     )
     # without noise or nuisance, every image is its class prototype, placed: compare with all
@@ -143,7 +146,7 @@ def test_placed_patterns_are_moved_and_mirrored_copies_of_the_prototype(rng):
     n = len(keys)
     found = set()
     for c in (0, 1):
-        placed = data.place(
+        placed = synthetic.place(
             np.repeat(protos[c : c + 1], n, 0), keys[:, 0] == 1, keys[:, 1], keys[:, 2]
         )
         candidates = np.clip(np.rint(127.5 + placed), 0, 255).astype(np.uint8)

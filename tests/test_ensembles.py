@@ -4,7 +4,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from dd2424 import data, ensembles, experiments, nn, range_test, search
+from dd2424 import search
+from dd2424.data import splits
+from dd2424.mlp import ensembles, network, range_test
+from dd2424.mlp import runs as mlp_runs
 
 
 def _probs(*members):
@@ -34,7 +37,9 @@ def test_majority_vote_breaks_ties_by_the_soft_vote_then_the_lowest_index():
 
 
 def test_ensemble_of_seeds_and_of_snapshots(cifar_dir):
-    split = data.preprocess(cifar_dir, data.Split(train=("data_batch_1",), val=("data_batch_2",)))
+    split = splits.preprocess(
+        cifar_dir, splits.Split(train=("data_batch_1",), val=("data_batch_2",))
+    )
     base = {
         "hidden": [30],
         "batch_norm": True,
@@ -45,8 +50,8 @@ def test_ensemble_of_seeds_and_of_snapshots(cifar_dir):
         "seed": 1,
         "snapshots": True,
     }
-    runs = [experiments.run(base | {"seed": s}, split)[0] for s in (1, 2, 3)]
-    net = experiments.build_network(base, 3072, 10)
+    runs = [mlp_runs.run(base | {"seed": s}, split)[0] for s in (1, 2, 3)]
+    net = mlp_runs.build_network(base, 3072, 10)
     X, y = split["X_test"], split["y_test"].astype(np.intp)
     seeds = [ensembles.without_snapshots(a) for a in runs]
     result = ensembles.evaluate(net, seeds, X, y)
@@ -59,14 +64,16 @@ def test_ensemble_of_seeds_and_of_snapshots(cifar_dir):
     np.testing.assert_array_equal(snaps[-1]["W1"], seeds[0]["W1"])  # the last cycle = final
     assert 0 <= ensembles.evaluate(net, snaps, X, y)["soft_acc"] <= 1
     with pytest.raises(ValueError, match="do not fit"):
-        ensembles.evaluate(nn.Network(3072, 10, (31,), batch_norm=True), seeds, X, y)
+        ensembles.evaluate(network.Network(3072, 10, (31,), batch_norm=True), seeds, X, y)
 
 
 # ---- LR range test
 
 
 def test_range_test_eta_is_monotone_and_the_proposal_reads_the_record(cifar_dir):
-    split = data.preprocess(cifar_dir, data.Split(train=("data_batch_1",), val=("data_batch_2",)))
+    split = splits.preprocess(
+        cifar_dir, splits.Split(train=("data_batch_1",), val=("data_batch_2",))
+    )
     base = {
         "hidden": [30],
         "lam": 0.001,
@@ -78,7 +85,7 @@ def test_range_test_eta_is_monotone_and_the_proposal_reads_the_record(cifar_dir)
     }
     settings = range_test.settings(base, n_epochs=6, eta_lo=1e-4, eta_hi=10.0, eval_every=4)
     assert "cycles" not in settings and "snapshots" not in settings
-    _, history, metrics = experiments.run(settings, split)
+    _, history, metrics = mlp_runs.run(settings, split)
     etas = [row["eta"] for row in history]
     assert np.all(np.diff(etas) > 0) and etas[0] == pytest.approx(1e-4)
     proposal = range_test.propose(history)

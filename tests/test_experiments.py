@@ -2,7 +2,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from dd2424 import data, experiments, schedules, search
+from dd2424 import nested, schedules, search
+from dd2424.data import splits
+from dd2424.mlp import runs as mlp_runs
 
 
 def lab2_settings(**over):
@@ -15,18 +17,18 @@ def lab2_settings(**over):
         "n_batch": 100,
         "seed": 400,
     }
-    return experiments.merge(base, over)
+    return nested.merge(base, over)
 
 
 def test_merge_is_deep_and_null_removes_a_key():
     base = {"a": 1, "s": {"kind": "cyclic", "n_s": 500, "eta_max": 0.1}}
-    out = experiments.merge(base, {"s": {"n_s": None, "n_s_epochs": 2}, "b": [1]})
+    out = nested.merge(base, {"s": {"n_s": None, "n_s_epochs": 2}, "b": [1]})
     assert out == {"a": 1, "b": [1], "s": {"kind": "cyclic", "eta_max": 0.1, "n_s_epochs": 2}}
     assert base["s"]["n_s"] == 500  # the defaults are not modified
 
 
 def test_cycles_set_the_length_and_about_ten_evaluations_per_cycle():
-    schedule, cfg = experiments.schedule_and_config(lab2_settings(cycles=3), n_train=10_000)
+    schedule, cfg = mlp_runs.schedule_and_config(lab2_settings(cycles=3), n_train=10_000)
     assert isinstance(schedule, schedules.Cyclic) and schedule.n_s == 500
     assert cfg.n_updates == 3000 and cfg.eval_every == 100
     assert schedule(cfg.n_updates) == pytest.approx(1e-5)  # stops where eta is smallest
@@ -34,26 +36,28 @@ def test_cycles_set_the_length_and_about_ten_evaluations_per_cycle():
 
 def test_n_s_in_epochs_follows_the_training_set_size():
     settings = lab2_settings(cycles=2, schedule={"n_s": None, "n_s_epochs": 2})
-    schedule, cfg = experiments.schedule_and_config(settings, n_train=45_000)
+    schedule, cfg = mlp_runs.schedule_and_config(settings, n_train=45_000)
     assert schedule.n_s == 900 and cfg.n_updates == 3600
 
 
 def test_epochs_with_a_constant_rate_evaluate_once_per_epoch():
     settings = {"lam": 0.1, "schedule": {"kind": "constant", "eta": 0.001}}
     settings |= {"n_batch": 100, "n_epochs": 40}
-    _, cfg = experiments.schedule_and_config(settings, n_train=10_000)
+    _, cfg = mlp_runs.schedule_and_config(settings, n_train=10_000)
     assert cfg.n_updates == 4000 and cfg.eval_every == 100
 
 
 def test_cycles_need_a_cyclic_schedule():
     settings = {"lam": 0, "schedule": {"kind": "constant", "eta": 0.1}, "n_batch": 10}
     with pytest.raises(ValueError, match="cyclic schedule"):
-        experiments.schedule_and_config(settings | {"cycles": 2}, n_train=100)
+        mlp_runs.schedule_and_config(settings | {"cycles": 2}, n_train=100)
 
 
 @pytest.fixture(scope="module")
 def small_split(cifar_dir):
-    return data.preprocess(cifar_dir, data.Split(train=("data_batch_1",), val=("data_batch_2",)))
+    return splits.preprocess(
+        cifar_dir, splits.Split(train=("data_batch_1",), val=("data_batch_2",))
+    )
 
 
 def test_two_layer_net_overfits_100_samples(small_split):
@@ -67,7 +71,7 @@ def test_two_layer_net_overfits_100_samples(small_split):
         n_batch=10,
         eval_every=500,
     )
-    _, history, metrics = experiments.run(settings, split)
+    _, history, metrics = mlp_runs.run(settings, split)
     assert history[0]["train_loss"] > 2.0
     assert history[-1]["train_loss"] < 0.01 and history[-1]["train_acc"] == 1.0
     assert metrics["n_updates"] == 2000
@@ -75,8 +79,8 @@ def test_two_layer_net_overfits_100_samples(small_split):
 
 def test_run_is_reproducible_and_records_its_settings(small_split):
     settings = lab2_settings(schedule={"n_s": 4}, cycles=2)
-    params_a, history_a, metrics = experiments.run(settings, small_split)
-    params_b, history_b, _ = experiments.run(settings, small_split)
+    params_a, history_a, metrics = mlp_runs.run(settings, small_split)
+    params_b, history_b, _ = mlp_runs.run(settings, small_split)
     np.testing.assert_array_equal(params_a["W1"], params_b["W1"])
     assert history_a == history_b
     assert metrics["settings"] == settings and metrics["n_updates"] == 16
@@ -125,18 +129,18 @@ def test_rank_orders_by_score_and_keeps_ties_stable():
 
 def test_dotted_paths_set_nested_settings_without_touching_the_original():
     settings = {"lam": 0.0, "schedule": {"eta_max": 0.1}}
-    out = search.set_path(settings, "schedule.eta_max", 0.05)
+    out = nested.set_path(settings, "schedule.eta_max", 0.05)
     assert out["schedule"]["eta_max"] == 0.05 and settings["schedule"]["eta_max"] == 0.1
-    assert search.get_path(out, "schedule.eta_max") == 0.05
+    assert nested.get_path(out, "schedule.eta_max") == 0.05
     assert search.to_value(-2.5, "log10") == 0.00316228
 
 
-# ---- bonus settings through experiments.run (issue 10)
+# ---- bonus settings through dd2424.mlp.runs.run (issue 10)
 
 
 def _short(**over):
     """A 2-layer run of 2 short cycles on the small split (200 training samples)."""
-    return experiments.merge(lab2_settings(schedule={"n_s": 10}, cycles=2, n_batch=20), over)
+    return nested.merge(lab2_settings(schedule={"n_s": 10}, cycles=2, n_batch=20), over)
 
 
 @pytest.mark.parametrize(
@@ -150,8 +154,8 @@ def _short(**over):
     ],
 )
 def test_every_bonus_setting_trains_reproducibly_through_run(over, small_split):
-    a, history_a, metrics = experiments.run(_short(**over), small_split)
-    b, history_b, _ = experiments.run(_short(**over), small_split)
+    a, history_a, metrics = mlp_runs.run(_short(**over), small_split)
+    b, history_b, _ = mlp_runs.run(_short(**over), small_split)
     assert history_a == history_b
     for name in a:
         np.testing.assert_array_equal(a[name], b[name])
@@ -163,31 +167,31 @@ def test_every_bonus_setting_trains_reproducibly_through_run(over, small_split):
 
 def test_svm_runs_report_hinge_losses(small_split):
     settings = _short(loss="svm", init={"kind": "normal", "sigma": 1e-4})
-    _, history, metrics = experiments.run(settings, small_split)
+    _, history, metrics = mlp_runs.run(settings, small_split)
     assert metrics["loss"] == "svm"
     assert history[0]["train_loss"] == pytest.approx(9.0, abs=0.05)  # 9 margins of ~1 at init
-    _, history, _ = experiments.run(_short(init={"kind": "normal", "sigma": 1e-4}), small_split)
+    _, history, _ = mlp_runs.run(_short(init={"kind": "normal", "sigma": 1e-4}), small_split)
     assert history[0]["train_loss"] == pytest.approx(np.log(10), abs=0.01)
 
 
 def test_keep_best_and_patience_say_which_model_was_kept(small_split):
     settings = _short(keep_best=True, patience=3, eval_every=2, schedule={"n_s": 40})
-    arrays, history, metrics = experiments.run(settings, small_split)
+    arrays, history, metrics = mlp_runs.run(settings, small_split)
     best = max(history[1:], key=lambda row: row["val_acc"])
     assert metrics["best_update"] == best["update"] == metrics["kept_update"]
     assert metrics["best_val_acc"] == best["val_acc"]
     if metrics["early_stopped"]:
         assert metrics["updates_done"] < metrics["n_updates"]
         assert history[-1]["update"] - best["update"] == 3 * 2  # 3 evaluations without gain
-    net = experiments.build_network(settings, 3072, 10)
+    net = mlp_runs.build_network(settings, 3072, 10)
     X, y = small_split["X_val"], small_split["y_val"].astype(np.intp)
     assert net.evaluate(arrays, X, y, 0.0)["acc"] == best["val_acc"]  # the kept model
-    _, _, plain = experiments.run(_short(eval_every=2, schedule={"n_s": 40}), small_split)
+    _, _, plain = mlp_runs.run(_short(eval_every=2, schedule={"n_s": 40}), small_split)
     assert plain["kept_update"] == plain["updates_done"] and not plain["early_stopped"]
 
 
 def test_snapshots_are_saved_at_the_end_of_every_cycle(small_split):
-    arrays, _, metrics = experiments.run(_short(snapshots=True, cycles=3), small_split)
+    arrays, _, metrics = mlp_runs.run(_short(snapshots=True, cycles=3), small_split)
     assert metrics["snapshot_updates"] == [20, 40, 60]
     assert {k for k in arrays if k.startswith("snap")} == {
         f"snap{c}_{p}" for c in (1, 2, 3) for p in ("W1", "b1", "W2", "b2")
@@ -197,12 +201,12 @@ def test_snapshots_are_saved_at_the_end_of_every_cycle(small_split):
     constant = _short(cycles=None, n_epochs=2)
     constant["schedule"] = {"kind": "constant", "eta": 0.01}
     with pytest.raises(ValueError, match="cyclic"):
-        experiments.run(experiments.merge(constant, {"snapshots": True}), small_split)
+        mlp_runs.run(nested.merge(constant, {"snapshots": True}), small_split)
 
 
 def test_decay_schedules_and_the_ramp_through_run(small_split):
     base = _short(cycles=None, n_epochs=4)
-    step = experiments.merge(
+    step = nested.merge(
         base,
         {
             "schedule": {
@@ -216,9 +220,9 @@ def test_decay_schedules_and_the_ramp_through_run(small_split):
             }
         },
     )
-    _, history, metrics = experiments.run(step, small_split)
+    _, history, metrics = mlp_runs.run(step, small_split)
     assert [row["eta"] for row in history] == pytest.approx([0.05, 0.05, 0.025, 0.025, 0.0125])
-    ramp = experiments.merge(
+    ramp = nested.merge(
         step,
         {
             "schedule": {
@@ -232,7 +236,7 @@ def test_decay_schedules_and_the_ramp_through_run(small_split):
         },
     )
     ramp["eval_every"] = 4
-    _, history, metrics = experiments.run(ramp, small_split)
+    _, history, metrics = mlp_runs.run(ramp, small_split)
     etas = [row["eta"] for row in history]
     assert etas[0] == pytest.approx(1e-5) and np.all(np.diff(etas) > 0)
     assert metrics["schedule"].startswith("exponential ramp")
@@ -244,7 +248,7 @@ def test_augmentation_needs_images(small_split):
     split["X_val"] = np.ascontiguousarray(split["X_val"][:, :20])
     split["X_test"] = np.ascontiguousarray(split["X_test"][:, :20])
     with pytest.raises(ValueError, match="augment"):
-        experiments.run(_short(augment={"flip": True}), split)
+        mlp_runs.run(_short(augment={"flip": True}), split)
 
 
 def test_gradient_checks_cover_svm_dropout_and_bn_after(small_split):
@@ -271,7 +275,7 @@ def test_gradient_checks_cover_svm_dropout_and_bn_after(small_split):
             },
         ],
     }
-    rows = experiments.gradient_checks(spec, small_split)
+    rows = mlp_runs.gradient_checks(spec, small_split)
     assert all(r["passed"] for r in rows), rows
     assert [r["check"] for r in rows if r["parameter"] == "W1"] == [
         "20+10 svm n=5 lambda=0.1",

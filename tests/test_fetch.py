@@ -7,7 +7,7 @@ import threading
 import pytest
 from conftest import closed_port
 
-from dd2424 import fetch
+from dd2424.data import fetch
 
 PAYLOAD = b"not really cifar " * 5000
 

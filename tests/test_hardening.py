@@ -18,7 +18,8 @@ import pytest
 import yaml
 from conftest import BIN, ROOT, TEST_CONFIG, snakemake
 
-from dd2424 import data
+from dd2424.data import cifar as cifar_format
+from dd2424.data import synthetic
 
 pytestmark = pytest.mark.workflow
 
@@ -49,8 +50,8 @@ class Payload:
 @pytest.fixture(scope="module")
 def batches(tmp_path_factory):
     """A small synthetic cifar-10-batches-py folder (100 images per batch)."""
-    out = tmp_path_factory.mktemp("batches") / data.BATCH_DIR
-    data.write_synthetic_cifar(out, n_per_batch=100, n_test=50, seed=3)
+    out = tmp_path_factory.mktemp("batches") / cifar_format.BATCH_DIR
+    synthetic.write_synthetic_cifar(out, n_per_batch=100, n_test=50, seed=3)
     return out
 
 
@@ -59,9 +60,9 @@ def archive_with(directory, batches, replace: dict | None = None):
     returns (archive, config overrides pointing local_copy and checksum at it)."""
     archive = directory / "cifar-10-python.tar.gz"
     with tarfile.open(archive, "w:gz") as tar:
-        for name in data.CIFAR_FILES:
+        for name in cifar_format.CIFAR_FILES:
             payload = (replace or {}).get(name, (batches / name).read_bytes())
-            info = tarfile.TarInfo(f"{data.BATCH_DIR}/{name}")
+            info = tarfile.TarInfo(f"{cifar_format.BATCH_DIR}/{name}")
             info.size = len(payload)
             tar.addfile(info, _io.BytesIO(payload))
     digest = hashlib.md5(archive.read_bytes()).hexdigest()
@@ -148,7 +149,7 @@ def test_a_real_format_batch_still_loads(tmp_path, batches):
     raw = buffer.getvalue().replace(b"cnumpy._core.multiarray\n", b"cnumpy.core.multiarray\n")
     assert b"_codecs" not in raw and b"cnumpy.core.multiarray\n_reconstruct" in raw
     (tmp_path / "data_batch_2").write_bytes(raw)
-    X, y = data.load_batch(tmp_path / "data_batch_2")
+    X, y = cifar_format.load_batch(tmp_path / "data_batch_2")
     np.testing.assert_array_equal(X, batch[b"data"])
     assert y.tolist() == batch[b"labels"]
 

@@ -3,12 +3,13 @@ import pytest
 import yaml
 from conftest import ROOT
 
-from dd2424 import gradcheck, nn
+from dd2424 import activations, gradcheck
+from dd2424.mlp import losses, network
 
 
 def test_softmax_is_stable_at_large_logits():
     S = np.array([[1000.0, 1000.0, -1000.0], [-1e4, 0.0, 1e4]])
-    P = nn.softmax(S)
+    P = activations.softmax(S)
     assert np.all(np.isfinite(P))
     np.testing.assert_allclose(P, [[0.5, 0.5, 0.0], [0.0, 0.0, 1.0]], atol=1e-12)
     np.testing.assert_allclose(P.sum(axis=1), 1.0)
@@ -16,17 +17,17 @@ def test_softmax_is_stable_at_large_logits():
 
 def test_softmax_is_shift_invariant(rng):
     S = rng.standard_normal((4, 6))
-    np.testing.assert_allclose(nn.softmax(S), nn.softmax(S + 123.4), rtol=1e-12)
+    np.testing.assert_allclose(activations.softmax(S), activations.softmax(S + 123.4), rtol=1e-12)
 
 
 def test_cross_entropy_finite_when_softmax_saturates():
     # p_y underflows to 0 in float64; the log-softmax form still gives the exact loss
     S = np.array([[0.0, 2000.0]])
-    assert nn.cross_entropy(S, np.array([0])) == pytest.approx(2000.0)
+    assert losses.cross_entropy(S, np.array([0])) == pytest.approx(2000.0)
 
 
 def test_loss_cost_accuracy_by_hand():
-    net = nn.Network(d=2, K=2)
+    net = network.Network(d=2, K=2)
     params = {"W1": np.array([[1.0, 0.0], [0.0, 1.0]]), "b1": np.array([0.0, 0.0])}
     X = np.array([[np.log(3.0), 0.0], [0.0, 0.0], [0.0, 1.0]])
     y = np.array([0, 1, 0])
@@ -40,7 +41,7 @@ def test_loss_cost_accuracy_by_hand():
 
 
 def test_penalty_sums_all_weight_matrices_but_no_biases(rng):
-    net = nn.Network(d=3, K=2, hidden=(4,))
+    net = network.Network(d=3, K=2, hidden=(4,))
     params = net.init(rng, dtype=np.float64)
     params["b1"] += 10
     expected = (params["W1"] ** 2).sum() + (params["W2"] ** 2).sum()
@@ -51,7 +52,7 @@ def test_penalty_sums_all_weight_matrices_but_no_biases(rng):
     "kind,std", [("normal", 0.01), ("xavier", 1 / np.sqrt(400)), ("he", np.sqrt(2 / 400))]
 )
 def test_init_scales(kind, std, rng):
-    net = nn.Network(d=400, K=10, hidden=(300,))
+    net = network.Network(d=400, K=10, hidden=(300,))
     params = net.init(rng, kind=kind, sigma=0.01)
     assert params["W1"].dtype == np.float32
     assert params["W1"].shape == (300, 400) and params["W2"].shape == (10, 300)
@@ -60,12 +61,12 @@ def test_init_scales(kind, std, rng):
 
 
 def test_lab1_init_draws_biases_too(rng):
-    params = nn.Network(d=3072, K=10).init(rng, "normal", sigma=0.01, bias_sigma=0.01)
+    params = network.Network(d=3072, K=10).init(rng, "normal", sigma=0.01, bias_sigma=0.01)
     assert params["b1"].any() and params["W1"].std() == pytest.approx(0.01, rel=0.02)
 
 
 def test_check_rejects_wrong_shapes(rng):
-    net = nn.Network(d=5, K=3, hidden=(4,))
+    net = network.Network(d=5, K=3, hidden=(4,))
     params = net.init(rng)
     net.check(params)
     params["W2"] = params["W2"].T
@@ -85,7 +86,7 @@ def _numeric_vs_analytic(net, lam, n, rng, h=1e-6):
 @pytest.mark.parametrize("hidden", [(), (8,), (8, 6)])
 @pytest.mark.parametrize("lam", [0.0, 0.1])
 def test_gradients_match_numerical(hidden, lam, rng):
-    net = nn.Network(d=7, K=4, hidden=hidden)
+    net = network.Network(d=7, K=4, hidden=hidden)
     analytic, numeric = _numeric_vs_analytic(net, lam, n=5, rng=rng)
     rows = gradcheck.compare("t", analytic, numeric, abs_threshold=1e-8, rel_threshold=1e-5)
     assert [r.parameter for r in rows] == list(net.shapes())
@@ -94,7 +95,7 @@ def test_gradients_match_numerical(hidden, lam, rng):
 
 def test_a_wrong_regularisation_gradient_fails_the_check(rng):
     """The lab-1 thresholds must catch lambda*W written instead of 2*lambda*W."""
-    net = nn.Network(d=20, K=10)
+    net = network.Network(d=20, K=10)
     params = net.init(rng, "normal", sigma=0.01, bias_sigma=0.01, dtype=np.float64)
     X = rng.standard_normal((2, 20))
     y = np.array([3, 7])
@@ -107,7 +108,7 @@ def test_a_wrong_regularisation_gradient_fails_the_check(rng):
 
 
 def test_backward_leaves_probabilities_untouched(rng):
-    net = nn.Network(d=4, K=3, hidden=(5,))
+    net = network.Network(d=4, K=3, hidden=(5,))
     params = net.init(rng, dtype=np.float64)
     X = rng.standard_normal((6, 4))
     P, cache = net.forward(params, X)
@@ -117,7 +118,7 @@ def test_backward_leaves_probabilities_untouched(rng):
 
 
 def test_float32_training_arithmetic_stays_float32(rng):
-    net = nn.Network(d=6, K=3, hidden=(4,))
+    net = network.Network(d=6, K=3, hidden=(4,))
     params = net.init(rng)
     X = rng.standard_normal((5, 6)).astype(np.float32)
     grads = net.gradients(params, X, np.array([0, 1, 2, 0, 1]), 0.01)
@@ -128,7 +129,7 @@ def test_float32_training_arithmetic_stays_float32(rng):
 
 
 def _bn_problem(rng, hidden, n=8, d=10, K=5):
-    net = nn.Network(d=d, K=K, hidden=hidden, batch_norm=True, bn_eps=1e-12)
+    net = network.Network(d=d, K=K, hidden=hidden, batch_norm=True, bn_eps=1e-12)
     params = net.init(rng, "he", dtype=np.float64)
     # gamma, beta away from their 1/0 start so their gradients are exercised
     for name in params:
@@ -152,10 +153,10 @@ def test_batchnorm_gradients_match_numerical_in_training_mode(hidden, lam, rng):
 
 
 def test_batchnorm_layers_have_no_bias_but_the_output_layer_does():
-    net = nn.Network(d=4, K=3, hidden=(5, 6), batch_norm=True)
+    net = network.Network(d=4, K=3, hidden=(5, 6), batch_norm=True)
     assert list(net.shapes()) == ["W1", "gamma1", "beta1", "W2", "gamma2", "beta2", "W3", "b3"]
     with pytest.raises(ValueError, match="hidden layer"):
-        nn.Network(d=4, K=3, batch_norm=True)
+        network.Network(d=4, K=3, batch_norm=True)
 
 
 def test_training_mode_uses_the_batch_mean_and_biased_variance(rng):
@@ -169,7 +170,7 @@ def test_training_mode_uses_the_batch_mean_and_biased_variance(rng):
 
 
 def test_moving_averages_start_at_the_first_batch_and_follow_eqs_38_39(rng):
-    net = nn.Network(d=6, K=3, hidden=(4,), batch_norm=True, bn_alpha=0.9)
+    net = network.Network(d=6, K=3, hidden=(4,), batch_norm=True, bn_alpha=0.9)
     params = net.init(rng, dtype=np.float64)
     X1, X2 = rng.standard_normal((10, 6)), rng.standard_normal((10, 6)) + 1
     stats = net.init_stats(params, X1)
@@ -190,7 +191,7 @@ def test_moving_averages_start_at_the_first_batch_and_follow_eqs_38_39(rng):
 
 
 def test_evaluation_normalises_with_the_moving_averages(rng):
-    net = nn.Network(d=6, K=3, hidden=(4,), batch_norm=True)
+    net = network.Network(d=6, K=3, hidden=(4,), batch_norm=True)
     params = net.init(rng, dtype=np.float64)
     X = rng.standard_normal((7, 6))
     stats = {"mu1": np.full(4, 0.5), "v1": np.full(4, 4.0)}
@@ -204,7 +205,7 @@ def test_evaluation_normalises_with_the_moving_averages(rng):
 def test_batchnorm_backward_is_equation_37(rng):
     G, S = rng.standard_normal((5, 3)), rng.standard_normal((5, 3))
     mu, v, n = S.mean(0), S.var(0), 5
-    out = nn.batchnorm_backward(G, S, mu, v, 1e-12)
+    out = network.batchnorm_backward(G, S, mu, v, 1e-12)
     s1, s2 = (v + 1e-12) ** -0.5, (v + 1e-12) ** -1.5
     G1, G2, D = G * s1, G * s2, S - mu
     # the spec's column form, transposed: G^T = G1^T - (1/n) G1^T 1 1^T - (1/n) D^T o (c 1^T)
@@ -227,7 +228,7 @@ def test_batchnorm_backward_is_equation_37(rng):
 def test_a_broken_batchnorm_backward_fails_the_configured_lab3_thresholds(bug, rng, monkeypatch):
     spec = yaml.safe_load((ROOT / "config/config.yaml").read_text())["lab3"]["gradcheck"]
     net, params, X, y = _bn_problem(rng, (12, 9), n=10)
-    right = nn.batchnorm_backward
+    right = network.batchnorm_backward
 
     def broken(G, S, mu, v, eps):
         n = len(G)
@@ -246,7 +247,7 @@ def test_a_broken_batchnorm_backward_fails_the_configured_lab3_thresholds(bug, r
     thresholds = spec["abs_threshold"], spec["rel_threshold"]
     good = gradcheck.compare("ok", net.gradients(params, X, y, 0.0), numeric, *thresholds)
     assert all(r.passed for r in good)
-    monkeypatch.setattr(nn, "batchnorm_backward", broken)
+    monkeypatch.setattr(network, "batchnorm_backward", broken)
     bad = gradcheck.compare("bug", net.gradients(params, X, y, 0.0), numeric, *thresholds)
     assert not all(r.passed for r in bad)
 
@@ -257,28 +258,28 @@ def test_a_broken_batchnorm_backward_fails_the_configured_lab3_thresholds(bug, r
 def test_svm_loss_is_zero_when_every_margin_is_met():
     S = np.array([[3.0, 1.9, -5.0], [0.0, 0.5, 1.5]])
     y = np.array([0, 2])  # right class ahead of every other by >= 1
-    assert nn.svm_loss(S, y) == 0.0
-    assert not nn.svm_gradient(S, y).any()
+    assert losses.svm_loss(S, y) == 0.0
+    assert not losses.svm_gradient(S, y).any()
 
 
 def test_svm_loss_by_hand():
     S = np.array([[1.0, 1.5, 0.0], [2.0, 0.0, 2.0]])
     y = np.array([0, 1])
     # row 0: max(0, 1.5-1+1) + max(0, 0-1+1) = 1.5; row 1: (2+1) + (2+1) = 6
-    assert nn.svm_loss(S, y) == pytest.approx((1.5 + 6.0) / 2)
-    G = nn.svm_gradient(S, y)
+    assert losses.svm_loss(S, y) == pytest.approx((1.5 + 6.0) / 2)
+    G = losses.svm_gradient(S, y)
     np.testing.assert_allclose(G, np.array([[-1, 1, 0], [1, -2, 1]]) / 2)
 
 
 def test_evaluate_reports_the_loss_that_is_trained(rng):
     X = rng.standard_normal((6, 5))
     y = rng.integers(0, 3, 6)
-    ce, svm = nn.Network(d=5, K=3), nn.Network(d=5, K=3, loss="svm")
+    ce, svm = network.Network(d=5, K=3), network.Network(d=5, K=3, loss="svm")
     params = ce.init(rng, "normal", sigma=0.5, dtype=np.float64)
     S = X @ params["W1"].T + params["b1"]
-    assert svm.evaluate(params, X, y, 0.0)["loss"] == pytest.approx(nn.svm_loss(S, y))
-    assert ce.evaluate(params, X, y, 0.0)["loss"] == pytest.approx(nn.cross_entropy(S, y))
-    expected = nn.svm_loss(S, y) + 0.1 * svm.penalty(params)
+    assert svm.evaluate(params, X, y, 0.0)["loss"] == pytest.approx(losses.svm_loss(S, y))
+    assert ce.evaluate(params, X, y, 0.0)["loss"] == pytest.approx(losses.cross_entropy(S, y))
+    expected = losses.svm_loss(S, y) + 0.1 * svm.penalty(params)
     assert svm.cost(params, X, y, 0.1) == pytest.approx(expected)
 
 
@@ -288,13 +289,13 @@ def test_evaluate_reports_the_loss_that_is_trained(rng):
 )
 def test_bad_network_settings_are_named(kwargs):
     with pytest.raises(ValueError, match=next(iter(kwargs)).replace("bn_", "batch_norm_")):
-        nn.Network(d=3, K=2, hidden=(4,), **kwargs)
+        network.Network(d=3, K=2, hidden=(4,), **kwargs)
     with pytest.raises(ValueError, match="hidden layer"):
-        nn.Network(d=3, K=2, keep_prob=0.5)
+        network.Network(d=3, K=2, keep_prob=0.5)
 
 
 def test_dropout_scales_kept_units_by_one_over_p_and_is_off_in_evaluation(rng):
-    net = nn.Network(d=6, K=3, hidden=(2000,), keep_prob=0.8)
+    net = network.Network(d=6, K=3, hidden=(2000,), keep_prob=0.8)
     params = net.init(rng, dtype=np.float64)
     X = rng.standard_normal((5, 6))
     masks = net.dropout_masks(rng, 5, np.float64)
@@ -306,7 +307,7 @@ def test_dropout_scales_kept_units_by_one_over_p_and_is_off_in_evaluation(rng):
     np.testing.assert_allclose(cache["inputs"][1][kept], full[kept] / 0.8)
     assert not cache["inputs"][1][~kept].any()
     # evaluation (test mode): no mask, no scaling, the same as a network without dropout
-    plain = nn.Network(d=6, K=3, hidden=(2000,))
+    plain = network.Network(d=6, K=3, hidden=(2000,))
     y = np.zeros(5, int)
     assert net.evaluate(params, X, y, 0.0) == plain.evaluate(params, X, y, 0.0)
     with pytest.raises(ValueError, match="dropout masks or a generator"):
@@ -314,13 +315,13 @@ def test_dropout_scales_kept_units_by_one_over_p_and_is_off_in_evaluation(rng):
 
 
 def test_dropout_masks_come_from_the_generator(rng):
-    net = nn.Network(d=6, K=3, hidden=(7, 5), keep_prob=0.5)
+    net = network.Network(d=6, K=3, hidden=(7, 5), keep_prob=0.5)
     a = net.dropout_masks(np.random.default_rng(1), 4)
     b = net.dropout_masks(np.random.default_rng(1), 4)
     assert [m.shape for m in a.values()] == [(4, 7), (4, 5)] and a[1].dtype == np.float32
     for l in a:
         np.testing.assert_array_equal(a[l], b[l])
-    assert nn.Network(d=6, K=3, hidden=(7,)).dropout_masks(rng, 4) == {}
+    assert network.Network(d=6, K=3, hidden=(7,)).dropout_masks(rng, 4) == {}
 
 
 def _check(net, params, X, y, lam, h=1e-5, masks=None):
@@ -336,7 +337,7 @@ def _check(net, params, X, y, lam, h=1e-5, masks=None):
 @pytest.mark.parametrize("hidden", [(), (8,), (8, 6)])
 @pytest.mark.parametrize("lam", [0.0, 0.1])
 def test_svm_gradients_match_numerical(hidden, lam, rng):
-    net = nn.Network(d=7, K=4, hidden=hidden, loss="svm")
+    net = network.Network(d=7, K=4, hidden=hidden, loss="svm")
     params = net.init(rng, "normal", sigma=0.5, bias_sigma=0.1, dtype=np.float64)
     X, y = rng.standard_normal((6, 7)), rng.integers(0, 4, 6)
     S, _ = net.scores(params, X)
@@ -360,7 +361,7 @@ def test_svm_gradients_match_numerical(hidden, lam, rng):
 )
 @pytest.mark.parametrize("lam", [0.0, 0.05])
 def test_bonus_gradients_match_numerical_with_a_fixed_mask(kwargs, lam, rng):
-    net = nn.Network(d=10, K=5, bn_eps=1e-12, **kwargs)
+    net = network.Network(d=10, K=5, bn_eps=1e-12, **kwargs)
     params = net.init(rng, "he", bias_sigma=0.1, dtype=np.float64)
     for name in params:
         if name.startswith(("gamma", "beta")):
@@ -373,7 +374,7 @@ def test_bonus_gradients_match_numerical_with_a_fixed_mask(kwargs, lam, rng):
 
 def test_a_gradient_check_with_a_different_mask_fails(rng):
     """The numerical cost must use the analytic pass's mask: with another one it disagrees."""
-    net = nn.Network(d=10, K=5, hidden=(9,), keep_prob=0.5)
+    net = network.Network(d=10, K=5, hidden=(9,), keep_prob=0.5)
     params = net.init(rng, "he", dtype=np.float64)
     X, y = rng.standard_normal((8, 10)), rng.integers(0, 5, 8)
     masks = net.dropout_masks(rng, 8, np.float64)
@@ -386,7 +387,7 @@ def test_a_gradient_check_with_a_different_mask_fails(rng):
 
 
 def test_bn_after_the_relu_normalises_the_relu_output_and_keeps_the_bias(rng):
-    net = nn.Network(d=6, K=3, hidden=(5,), batch_norm=True, bn_position="after", bn_eps=1e-12)
+    net = network.Network(d=6, K=3, hidden=(5,), batch_norm=True, bn_position="after", bn_eps=1e-12)
     assert list(net.shapes()) == ["W1", "b1", "gamma1", "beta1", "W2", "b2"]
     params = net.init(rng, bias_sigma=0.3, dtype=np.float64)
     params["gamma1"] += 0.5
@@ -403,7 +404,7 @@ def test_bn_after_the_relu_normalises_the_relu_output_and_keeps_the_bias(rng):
 
 def test_gradient_buffers_give_bit_identical_gradients(rng):
     for kwargs in ({"hidden": (8,)}, {"hidden": (8, 6), "batch_norm": True}, {"loss": "svm"}):
-        net = nn.Network(d=7, K=4, **kwargs)
+        net = network.Network(d=7, K=4, **kwargs)
         params = net.init(rng)
         X = rng.standard_normal((5, 7)).astype(np.float32)
         y = rng.integers(0, 4, 5)

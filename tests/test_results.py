@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 from conftest import TEST_CONFIG, snakemake
 
-from dd2424 import summary
+from dd2424.report import summary
 
 pytestmark = pytest.mark.workflow
 

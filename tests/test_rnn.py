@@ -12,8 +12,11 @@ import sys
 import numpy as np
 import pytest
 
-from dd2424 import gradcheck, optim, rnn, sampling, text, walks
-from dd2424.rnn_trainer import RNNConfig, Trainer, train
+from dd2424 import gradcheck
+from dd2424.data import text
+from dd2424.rnn import network as rnn
+from dd2424.rnn import optim, sampling, walks
+from dd2424.rnn.trainer import RNNConfig, Trainer, train
 
 TAU = 25
 
@@ -69,7 +72,7 @@ def test_vocabulary_does_not_depend_on_the_hash_seed(tmp_path):
     text.write_synthetic_corpus(path, 20_000, seed=3)
     code = (
         "import json, sys\n"
-        "from dd2424.text import Vocabulary, read_text\n"
+        "from dd2424.data.text import Vocabulary, read_text\n"
         "t = read_text(sys.argv[1])\n"
         "print(json.dumps([Vocabulary.from_text(t).to_list(), list(set(t))]))\n"
     )
@@ -528,7 +531,7 @@ def test_validation_rule_keeps_the_parameters_of_the_best_evaluation(corpus):
     scores = [v for _, v, _ in history.validation]
     best = int(np.argmin(scores))
     assert trainer.best_update == history.validation[best][0]
-    from dd2424.rnn_trainer import validation_loss
+    from dd2424.rnn.trainer import validation_loss
 
     assert validation_loss(trainer.best_params, val) == scores[best]
     assert scores[-1] < scores[0] - 0.3  # it learns
@@ -537,7 +540,7 @@ def test_validation_rule_keeps_the_parameters_of_the_best_evaluation(corpus):
 def test_short_training_run_learns_the_synthetic_corpus(corpus, caplog):
     vocab, data = corpus
     trainer = sequential_trainer(RNNConfig(m=50), vocab.K, np.random.default_rng(0), len(data))
-    with caplog.at_level(logging.INFO, logger="dd2424.rnn_trainer"):
+    with caplog.at_level(logging.INFO, logger="dd2424.rnn.trainer"):
         history = train(trainer, data, 2_000, sample_every=1_000, log_every=1_000)
     assert len([r for r in caplog.records if "updates/s" in r.getMessage()]) == 2
     assert history.updates == 2_000 and history.updates_per_s > 0

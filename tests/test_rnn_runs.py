@@ -12,10 +12,11 @@ import time
 import numpy as np
 import pytest
 
-from dd2424 import rnn, rnn_runs
+from dd2424.data.text import synthetic_text
 from dd2424.io import load_arrays, save_arrays
-from dd2424.rnn_trainer import Trainer
-from dd2424.text import synthetic_text
+from dd2424.rnn import network as rnn
+from dd2424.rnn import runs as rnn_runs
+from dd2424.rnn.trainer import Trainer
 
 SETTINGS = {
     "m": 24,
@@ -164,8 +165,8 @@ def test_checkpoint_of_other_settings_is_ignored(text, tmp_path, caplog):
 
 CHILD = """
 import sys, json
-from dd2424 import rnn_runs
-from dd2424.text import read_text
+from dd2424.rnn import runs as rnn_runs
+from dd2424.data.text import read_text
 settings = json.loads(sys.argv[1])
 rnn_runs.train_resumable(settings, read_text(sys.argv[2]), sys.argv[3])
 """
@@ -235,7 +236,7 @@ def test_the_saved_model_regenerates_the_same_passage(uninterrupted, tmp_path):
     save_arrays(path, rnn_runs.model_arrays(uninterrupted))
     model = rnn_runs.Model.from_arrays(load_arrays(path), path)
     state = uninterrupted.state
-    from dd2424 import sampling
+    from dd2424.rnn import sampling
 
     expected = sampling.synthesize(
         state.best_params, state.best_h0, state.best_x0, 300, np.random.default_rng(9), 0.8, 0.9

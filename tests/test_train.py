@@ -1,11 +1,13 @@
 import numpy as np
 import pytest
 
-from dd2424 import augment, nn, schedules, train
+from dd2424 import schedules
+from dd2424.data import augment
+from dd2424.mlp import network, trainer
 
 
 def test_batches_cover_every_row_once_per_epoch_when_shuffled(rng):
-    gen = train.batch_order(10, 3, shuffle=True, rng=rng)
+    gen = trainer.batch_order(10, 3, shuffle=True, rng=rng)
     epoch1 = np.concatenate([next(gen) for _ in range(3)])
     epoch2 = np.concatenate([next(gen) for _ in range(3)])
     assert len(set(epoch1.tolist())) == 9 and len(set(epoch2.tolist())) == 9
@@ -13,21 +15,21 @@ def test_batches_cover_every_row_once_per_epoch_when_shuffled(rng):
 
 
 def test_batches_in_order_without_shuffle(rng):
-    gen = train.batch_order(7, 3, shuffle=False, rng=rng)
+    gen = trainer.batch_order(7, 3, shuffle=False, rng=rng)
     got = [next(gen).tolist() for _ in range(3)]
     assert got == [[0, 1, 2], [3, 4, 5], [0, 1, 2]]
 
 
 def test_batch_larger_than_data_is_an_error(rng):
     with pytest.raises(ValueError, match="larger than the training set"):
-        next(train.batch_order(5, 6, True, rng))
+        next(trainer.batch_order(5, 6, True, rng))
 
 
 @pytest.mark.parametrize("field,value", [("n_batch", 0), ("n_updates", 0), ("lam", -0.1)])
 def test_bad_train_config_is_rejected(field, value):
     kwargs = {"n_batch": 10, "n_updates": 5, "lam": 0.0, "eval_every": 5} | {field: value}
     with pytest.raises(ValueError, match=field):
-        train.TrainConfig(**kwargs)
+        trainer.TrainConfig(**kwargs)
 
 
 def _toy_problem(rng, n=200, d=10, K=3):
@@ -40,10 +42,10 @@ def _toy_problem(rng, n=200, d=10, K=3):
 def _fit(seed, n_updates=60, eval_every=20):
     rng = np.random.default_rng(seed)
     X, y = _toy_problem(np.random.default_rng(0))
-    net = nn.Network(d=10, K=3)
+    net = network.Network(d=10, K=3)
     params = net.init(rng, "normal", 0.01)
-    cfg = train.TrainConfig(n_batch=20, n_updates=n_updates, lam=0.01, eval_every=eval_every)
-    history, stats = train.minibatch_gd(
+    cfg = trainer.TrainConfig(n_batch=20, n_updates=n_updates, lam=0.01, eval_every=eval_every)
+    history, stats = trainer.minibatch_gd(
         net, params, (X, y), (X[:50], y[:50]), cfg, schedules.Constant(0.1), rng
     )
     assert stats == {}  # no batch normalisation, no moving averages
@@ -173,9 +175,9 @@ class Scripted:
 def _scripted(accs, **cfg):
     X, y = np.zeros((10, 2)), np.zeros(10, int)
     params = {"w": np.zeros(1)}
-    config = train.TrainConfig(n_batch=5, n_updates=10, lam=0.0, eval_every=2, **cfg)
+    config = trainer.TrainConfig(n_batch=5, n_updates=10, lam=0.0, eval_every=2, **cfg)
     snaps = []
-    history, stats = train.minibatch_gd(
+    history, stats = trainer.minibatch_gd(
         Scripted(accs),
         params,
         (X, y),
@@ -193,7 +195,7 @@ def test_keep_best_restores_the_parameters_and_stats_of_the_best_evaluation():
     params, stats, history, _ = _scripted([0.9, 0.3, 0.5, 0.4, 0.5, 0.2], keep_best=True)
     assert [r["update"] for r in history] == [0, 2, 4, 6, 8, 10]
     assert params["w"][0] == 4 and stats["mu1"][0] == 4  # not update 0's 0.9, not the tie at 8
-    assert train.best_evaluation(history)["update"] == 4
+    assert trainer.best_evaluation(history)["update"] == 4
     params, _, _, _ = _scripted([0.9, 0.3, 0.5, 0.4, 0.5, 0.2])
     assert params["w"][0] == 10  # without keep_best: the final parameters
 
@@ -211,11 +213,11 @@ def test_snapshots_copy_the_parameters_every_cycle():
 
 def test_keep_best_restores_the_model_before_a_divergence():
     X, y = _toy_problem(np.random.default_rng(0))
-    net = nn.Network(d=10, K=3)
+    net = network.Network(d=10, K=3)
     params = net.init(np.random.default_rng(1), "normal", 0.01)
-    cfg = train.TrainConfig(n_batch=20, n_updates=40, lam=0.0, eval_every=10, keep_best=True)
+    cfg = trainer.TrainConfig(n_batch=20, n_updates=40, lam=0.0, eval_every=10, keep_best=True)
     # fine for 20 updates, then eta = 1e30 blows the cost up
-    history, _ = train.minibatch_gd(
+    history, _ = trainer.minibatch_gd(
         net,
         params,
         (X, y),
@@ -224,29 +226,29 @@ def test_keep_best_restores_the_model_before_a_divergence():
         lambda t: 0.1 if t < 20 else 1e30,
         np.random.default_rng(2),
     )
-    assert train.diverged_at(history) is not None
+    assert trainer.diverged_at(history) is not None
     assert np.isfinite(params["W1"]).all()
-    assert net.evaluate(params, X, y, 0.0)["acc"] == train.best_evaluation(history)["val_acc"]
+    assert net.evaluate(params, X, y, 0.0)["acc"] == trainer.best_evaluation(history)["val_acc"]
 
 
 def test_dropout_and_augmentation_leave_the_data_order_and_init_alone(rng):
     """Their draws come from spawned generators: the shuffling stream is the same."""
     seen = []
 
-    class Spy(nn.Network):
+    class Spy(network.Network):
         def gradients(self, params, X, y, lam, stats=None, rng=None, masks=None, out=None):
             seen.append(np.sort(y.copy()))
             return super().gradients(params, X, y, lam, stats, rng, masks, out)
 
     X = rng.standard_normal((60, 3072)).astype(np.float32)
     y = np.arange(60)
-    cfg = train.TrainConfig(n_batch=20, n_updates=6, lam=0.0, eval_every=6)
+    cfg = trainer.TrainConfig(n_batch=20, n_updates=6, lam=0.0, eval_every=6)
     runs = []
     for kwargs, aug in [({}, None), ({"keep_prob": 0.5}, augment.Augmentation(flip=True))]:
         seen.clear()
         net = Spy(d=3072, K=60, hidden=(4,), **kwargs)
         params = net.init(np.random.default_rng(3))
-        train.minibatch_gd(
+        trainer.minibatch_gd(
             net,
             params,
             (X, y),
@@ -263,13 +265,13 @@ def test_dropout_and_augmentation_leave_the_data_order_and_init_alone(rng):
 def test_augmented_training_is_reproducible(rng):
     X = rng.standard_normal((60, 3072)).astype(np.float32)
     y = rng.integers(0, 3, 60)
-    cfg = train.TrainConfig(n_batch=20, n_updates=9, lam=0.01, eval_every=3)
+    cfg = trainer.TrainConfig(n_batch=20, n_updates=9, lam=0.01, eval_every=3)
     aug = augment.Augmentation(flip=True, translate=3, brightness=0.1, contrast=0.1)
     out = []
     for _ in range(2):
-        net = nn.Network(d=3072, K=3, hidden=(5,), keep_prob=0.8)
+        net = network.Network(d=3072, K=3, hidden=(5,), keep_prob=0.8)
         params = net.init(np.random.default_rng(3))
-        history, _ = train.minibatch_gd(
+        history, _ = trainer.minibatch_gd(
             net,
             params,
             (X, y),

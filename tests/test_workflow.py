@@ -14,8 +14,9 @@ import pytest
 import yaml
 from conftest import BIN, ROOT, TEST_CONFIG, closed_port, snakemake
 
-from dd2424 import data, io
-from dd2424.rnn_trainer import Trainer
+from dd2424 import io
+from dd2424.data import cifar, synthetic
+from dd2424.rnn.trainer import Trainer
 
 pytestmark = pytest.mark.workflow
 
@@ -386,9 +387,9 @@ def test_bad_config_is_rejected_with_the_key_named(tmp_path, overrides, words):
 @pytest.fixture(scope="module")
 def synthetic_archive(tmp_path_factory):
     root = tmp_path_factory.mktemp("archive")
-    data.write_synthetic_cifar(root / data.BATCH_DIR, n_per_batch=100, n_test=50, seed=3)
+    synthetic.write_synthetic_cifar(root / cifar.BATCH_DIR, n_per_batch=100, n_test=50, seed=3)
     archive = root / "cifar-10-python.tar.gz"
-    data.pack_archive(root / data.BATCH_DIR, archive)
+    archive.pack_archive(root / cifar.BATCH_DIR, archive)
     return archive
 
 

@@ -16,7 +16,7 @@ from typing import NoReturn
 import numpy as np
 import pandas as pd
 
-from .fetch import file_digest
+from .data.fetch import file_digest
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 
@@ -94,11 +94,13 @@ def number(value) -> float:
 
 
 def code_digest() -> str:
-    """sha256 over the library's source files (name and bytes, in name order): identifies the
-    code that produced a result more precisely than the package version."""
+    """sha256 over the library's source files (path and bytes, in path order, subpackages
+    included): identifies the code that produced a result more precisely than the package
+    version."""
     h = hashlib.sha256()
-    for path in sorted(PACKAGE_DIR.glob("*.py")):
-        h.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
+    for path in sorted(PACKAGE_DIR.rglob("*.py")):
+        name = path.relative_to(PACKAGE_DIR).as_posix()
+        h.update(name.encode() + b"\0" + path.read_bytes() + b"\0")
     return h.hexdigest()
 
 

@@ -17,25 +17,9 @@ from collections.abc import Mapping
 import numpy as np
 import pandas as pd
 
+from .nested import set_path
+
 SCALES = {"log10": (np.log10, lambda x: 10.0**x), "linear": (lambda x: x, lambda x: x)}
-
-
-def set_path(settings: Mapping, path: str, value) -> dict:
-    """A copy of ``settings`` with the entry at dotted ``path`` set to ``value``."""
-    out = copy.deepcopy(dict(settings))
-    node = out
-    *parents, leaf = path.split(".")
-    for key in parents:
-        node = node.setdefault(key, {})
-    node[leaf] = value
-    return out
-
-
-def get_path(settings: Mapping, path: str):
-    node = settings
-    for key in path.split("."):
-        node = node[key]
-    return node
 
 
 def to_value(x: float, scale: str) -> float:

@@ -42,7 +42,7 @@ rule bonus_table:
             f"results/{wildcards.lab}/ensembles/{name}.tsv"
             for name in ENSEMBLES[wildcards.lab]
         ],
-        code=lib("ablation", "plots"),
+        code=lib("mlp.ablation", "report.plots"),
     output:
         tsv=report(
             "results/{lab}/bonus.tsv",
@@ -102,7 +102,7 @@ rule range_test:
     input:
         split=range_test_split,
         gradcheck=gradcheck_gate,
-        code=TRAIN_CODE + lib("range_test"),
+        code=TRAIN_CODE + lib("mlp.range_test"),
     output:
         history="results/{lab}/range_tests/{name}/history.tsv",
         proposal="results/{lab}/range_tests/{name}/proposal.json",
@@ -127,7 +127,7 @@ rule plot_range_test:
     input:
         history="results/{lab}/range_tests/{name}/history.tsv",
         proposal="results/{lab}/range_tests/{name}/proposal.json",
-        code=lib("plots", "range_test"),
+        code=lib("report.plots", "mlp.range_test"),
     output:
         figure=report(
             "results/{lab}/figures/range_test_{name}.png",
@@ -174,7 +174,7 @@ rule architecture_table:
         metrics=lambda wildcards: list(
             generated_metrics(wildcards.lab, "architecture").values()
         ),
-        code=lib("ablation", "plots"),
+        code=lib("mlp.ablation", "report.plots"),
     output:
         tsv="results/{lab}/architecture.tsv",
         md=report(
@@ -207,7 +207,7 @@ rule svm_vs_ce_table:
         metrics=lambda wildcards: list(
             generated_metrics(wildcards.lab, "svm_vs_ce").values()
         ),
-        code=lib("ablation"),
+        code=lib("mlp.ablation"),
     output:
         tsv="results/{lab}/svm_vs_ce.tsv",
         md=report(

@@ -11,15 +11,16 @@ from snakemake.exceptions import WorkflowError
 from snakemake.io import is_flagged
 from snakemake.utils import min_version, validate
 
-from dd2424 import ablation
-from dd2424 import range_test as range_tests
-from dd2424.data import BATCH_DIR, CIFAR_FILES, DIM, TEST_BATCH, Split
-from dd2424.experiments import build_network, merge
-from dd2424.rnn_runs import SettingsError, check_settings, read_corpus
-from dd2424.rnn_runs import check_gradcheck as check_rnn_gradcheck
+from dd2424.mlp import ablation
+from dd2424.mlp import range_test as range_tests
+from dd2424.data.cifar import BATCH_DIR, CIFAR_FILES, DIM, TEST_BATCH
+from dd2424.data.splits import Split
+from dd2424.mlp.runs import build_network
+from dd2424.nested import get_path, merge
+from dd2424.rnn.runs import SettingsError, check_settings, read_corpus
+from dd2424.rnn.runs import check_gradcheck as check_rnn_gradcheck
 from dd2424.search import (
     apply_trial,
-    get_path,
     is_random,
     random_trials,
     searched,
@@ -134,10 +135,21 @@ wildcard_constraints:
 
 def lib(*modules):
     """Library modules a rule's results depend on, so editing them triggers a rerun."""
-    return [str(PACKAGE_DIR / f"{m}.py") for m in modules]
+    return [
+        str(PACKAGE_DIR.joinpath(*m.split(".")).with_suffix(".py")) for m in modules
+    ]
 
 
-TRAIN_CODE = lib("nn", "train", "schedules", "experiments", "augment")
+TRAIN_CODE = lib(
+    "mlp.network",
+    "mlp.losses",
+    "activations",
+    "mlp.trainer",
+    "schedules",
+    "mlp.runs",
+    "nested",
+    "data.augment",
+)
 
 
 OFFICIAL_CIFAR10_MD5 = "md5:c58f30108f718f92721af3b95e74349a"
@@ -321,7 +333,7 @@ def run_split(lab, run):
     return settings_split(lab, RUN_SETTINGS[lab][run])
 
 
-# ---- ensembles of a lab's ablation (dd2424.ablation.bonus_ensembles)
+# ---- ensembles of a lab's ablation (dd2424.mlp.ablation.bonus_ensembles)
 
 ENSEMBLES = {
     lab: (
@@ -340,7 +352,15 @@ def ensemble_inputs(wildcards):
         "params": [f"{run}/params.npz" for run in runs],
         "metrics": [f"{run}/metrics.json" for run in runs],
         "split": processed(run_split(wildcards.lab, spec["runs"][0])),
-        "code": lib("ensembles", "ablation", "nn", "experiments"),
+        "code": lib(
+            "mlp.ensembles",
+            "mlp.ablation",
+            "mlp.network",
+            "mlp.losses",
+            "activations",
+            "mlp.runs",
+            "nested",
+        ),
     }
 
 
@@ -432,7 +452,7 @@ def proposal_input(lab, settings):
         return {}
     return {
         "proposal": f"{range_test_dir(lab, name)}/proposal.json",
-        "proposal_code": lib("range_test"),
+        "proposal_code": lib("mlp.range_test"),
     }
 
 
@@ -863,7 +883,15 @@ def rnn_run_settings(run):
 
 
 RNN_RUNS = {run: rnn_run_settings(run) for run in LAB4["runs"]}
-RNN_CODE = lib("rnn", "rnn_trainer", "optim", "walks", "sampling", "rnn_runs", "text")
+RNN_CODE = lib(
+    "rnn.network",
+    "rnn.trainer",
+    "rnn.optim",
+    "rnn.walks",
+    "rnn.sampling",
+    "rnn.runs",
+    "data.text",
+)
 
 
 def rnn_run_dir(run):

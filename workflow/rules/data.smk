@@ -41,7 +41,13 @@ rule extract_cifar10:
 
 rule synthetic_cifar10:
     input:
-        code=lib("data", "augment"),
+        code=lib(
+            "data.cifar",
+            "data.synthetic",
+            "data.archive",
+            "data.splits",
+            "data.augment",
+        ),
     output:
         batches=expand("data/synthetic/{dir}/{name}", dir=BATCH_DIR, name=CIFAR_FILES),
     log:
@@ -61,7 +67,7 @@ rule synthetic_cifar10:
 rule preprocess:
     input:
         unpack(split_inputs),
-        code=lib("data"),
+        code=lib("data.cifar", "data.synthetic", "data.archive", "data.splits"),
     output:
         split=f"data/{DATA_SOURCE}/processed/{{split}}.npz",
     log:

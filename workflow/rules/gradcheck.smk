@@ -4,7 +4,14 @@
 rule gradcheck:
     input:
         split=lab_split,
-        code=lib("nn", "gradcheck", "experiments"),
+        code=lib(
+            "mlp.network",
+            "mlp.losses",
+            "activations",
+            "gradcheck",
+            "mlp.runs",
+            "nested",
+        ),
     output:
         table=report(
             "results/{lab}/gradcheck.tsv",

@@ -22,7 +22,7 @@ rule download_corpus:
 
 rule synthetic_corpus:
     input:
-        code=lib("text"),
+        code=lib("data.text"),
     output:
         text="data/text/synthetic.txt",
     log:
@@ -38,7 +38,7 @@ rule synthetic_corpus:
 rule rnn_gradcheck:
     input:
         text=corpus_file(),
-        code=lib("rnn", "gradcheck", "rnn_runs", "text"),
+        code=lib("rnn.network", "gradcheck", "rnn.runs", "data.text"),
     output:
         table=report(
             "results/lab4/gradcheck.tsv",
@@ -103,7 +103,7 @@ rule rnn_sample:
     input:
         model="results/lab4/runs/{run}/model.npz",
         metrics="results/lab4/runs/{run}/metrics.json",
-        code=lib("sampling", "rnn_runs", "rnn", "text"),
+        code=lib("rnn.sampling", "rnn.runs", "rnn.network", "data.text"),
     output:
         passage="results/lab4/runs/{run}/passage.txt",
         samples=report(
@@ -126,7 +126,7 @@ rule rnn_sample:
 rule plot_smooth_loss:
     input:
         smooth_loss="results/lab4/runs/{run}/smooth_loss.tsv",
-        code=lib("plots"),
+        code=lib("report.plots"),
     output:
         figure=report(
             "results/lab4/figures/{run}_smooth_loss.png",
@@ -147,7 +147,7 @@ rule rnn_compare:
     input:
         metrics=rnn_comparison_inputs("metrics"),
         curves=rnn_comparison_inputs("curves"),
-        code=lib("plots"),
+        code=lib("report.plots"),
     output:
         tsv=report(
             "results/lab4/comparison_{comparison}.tsv",
@@ -179,7 +179,7 @@ rule rnn_compare_timing:
         metrics=rnn_comparison_inputs("metrics"),
         timing=rnn_comparison_inputs("timing"),
         benchmarks=rnn_comparison_inputs("benchmarks"),
-        code=lib("plots"),
+        code=lib("report.plots"),
     output:
         tsv="benchmarks/timing/lab4/comparison_{comparison}.tsv",
         md="benchmarks/timing/lab4/comparison_{comparison}.md",
@@ -198,7 +198,7 @@ rule rnn_sampling:
     input:
         model=lambda wildcards: f"{rnn_run_dir(LAB4['sampling']['run'])}/model.npz",
         text=corpus_file(),
-        code=lib("sampling", "rnn_runs", "rnn", "text", "plots"),
+        code=lib("rnn.sampling", "rnn.runs", "rnn.network", "data.text", "report.plots"),
     output:
         tsv=report(
             "results/lab4/sampling.tsv",

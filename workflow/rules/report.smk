@@ -51,7 +51,7 @@ rule timing_table:
 rule plot_comparison:
     input:
         histories=comparison_histories,
-        code=lib("plots"),
+        code=lib("report.plots"),
     output:
         figure=report(
             "results/{lab}/figures/compare_{comparison}.png",
@@ -73,7 +73,7 @@ rule plot_comparison:
 rule plot_curves:
     input:
         history=history_of,
-        code=lib("plots"),
+        code=lib("report.plots"),
     output:
         figure=report(
             "results/{lab}/figures/{name}_curves.png",
@@ -94,7 +94,7 @@ rule plot_templates:
     input:
         params="results/{lab}/runs/{run}/params.npz",
         meta=batches_dir() / "batches.meta",
-        code=lib("plots"),
+        code=lib("report.plots"),
     output:
         figure=report(
             "results/{lab}/figures/{run}_templates.png",
@@ -130,7 +130,7 @@ rule summary:
     input:
         unpack(lambda wildcards: summary_inputs()),
         intro=Path(workflow.basedir) / "workflow/report/workflow.rst",
-        code=lib("summary", "ablation"),
+        code=lib("report.summary", "mlp.ablation"),
     output:
         md=report(
             "results/summary.md",

@@ -82,7 +82,7 @@ rule search_trial:
 rule search_rank:
     input:
         unpack(search_rank_inputs),
-        code=lib("search", "plots"),
+        code=lib("search", "report.plots"),
     output:
         ranked=report(
             "results/{lab}/search/{search}/ranked.tsv",

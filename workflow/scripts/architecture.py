@@ -1,9 +1,9 @@
 """Rule architecture_table: the depth x width grid of a lab (test accuracy by depth and
 width, and the figure: test accuracy against depth, a line per width)."""
 
-from dd2424.ablation import architecture_table
 from dd2424.io import read_json, setup_logging, write_table
-from dd2424.plots import architecture_accuracy
+from dd2424.mlp.ablation import architecture_table
+from dd2424.report.plots import architecture_accuracy
 
 setup_logging(snakemake.log[0])
 data = snakemake.params.data

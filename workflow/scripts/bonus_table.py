@@ -9,9 +9,9 @@ has it, row by row (rule bonus_timing).
 
 import pandas as pd
 
-from dd2424.ablation import bonus_table, ensemble_rows, run_record
 from dd2424.io import read_json, setup_logging, write_table
-from dd2424.plots import ablation_gains
+from dd2424.mlp.ablation import bonus_table, ensemble_rows, run_record
+from dd2424.report.plots import ablation_gains
 
 setup_logging(snakemake.log[0])
 params = snakemake.params

@@ -8,8 +8,8 @@ Wall times are not here (this file must not change between reruns): see the rule
 
 import pandas as pd
 
-from dd2424.experiments import hidden_label
 from dd2424.io import number, read_json, setup_logging, write_table
+from dd2424.mlp.runs import hidden_label
 
 
 def init_name(init: dict) -> str:

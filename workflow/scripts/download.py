@@ -4,8 +4,8 @@
 every message with the fix; ``params.check`` names a content check run after the checksum.
 """
 
-from dd2424.data import check_archive
-from dd2424.fetch import FetchError, fetch
+from dd2424.data.archive import check_archive
+from dd2424.data.fetch import FetchError, fetch
 from dd2424.io import exit_with, setup_logging
 
 CHECKS = {"cifar10_archive": check_archive, None: None}

@@ -6,10 +6,10 @@ import logging
 
 import numpy as np
 
-from dd2424 import ensembles
-from dd2424.ablation import ensemble_table
-from dd2424.experiments import build_network
 from dd2424.io import exit_with, load_arrays, read_json, setup_logging, write_table
+from dd2424.mlp import ensembles
+from dd2424.mlp.ablation import ensemble_table
+from dd2424.mlp.runs import build_network
 
 setup_logging(snakemake.log[0])
 spec = snakemake.params.ensemble

@@ -2,7 +2,7 @@
 
 from pathlib import Path
 
-from dd2424.data import extract_archive
+from dd2424.data.archive import extract_archive
 from dd2424.io import exit_with, setup_logging
 
 setup_logging(snakemake.log[0])

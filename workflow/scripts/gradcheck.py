@@ -7,15 +7,15 @@ from dd2424.io import exit_with, setup_logging
 
 setup_logging(snakemake.log[0])
 if "text" in snakemake.input.keys():
-    from dd2424.rnn_runs import SettingsError, gradient_check, read_corpus
+    from dd2424.rnn.runs import SettingsError, gradient_check, read_corpus
 
     try:
         rows = gradient_check(snakemake.params.spec, read_corpus(snakemake.input.text))
     except SettingsError as err:  # the corpus or the settings: one message, no traceback
         exit_with(f"{snakemake.rule} failed on {snakemake.input.text}: {err}")
 else:
-    from dd2424.experiments import gradient_checks
     from dd2424.io import load_arrays
+    from dd2424.mlp.runs import gradient_checks
 
     rows = gradient_checks(snakemake.params.spec, load_arrays(snakemake.input.split))
 table = pd.DataFrame(rows)

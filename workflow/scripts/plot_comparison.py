@@ -3,7 +3,7 @@
 import pandas as pd
 
 from dd2424.io import setup_logging
-from dd2424.plots import compare_curves
+from dd2424.report.plots import compare_curves
 
 setup_logging(snakemake.log[0])
 histories = {

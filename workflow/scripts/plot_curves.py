@@ -6,7 +6,7 @@ Against the update step when the learning rate varied (cyclic schedule), else pe
 import pandas as pd
 
 from dd2424.io import setup_logging
-from dd2424.plots import training_curves
+from dd2424.report.plots import training_curves
 
 setup_logging(snakemake.log[0])
 history = pd.read_csv(snakemake.input.history, sep="\t")

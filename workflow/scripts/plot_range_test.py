@@ -3,8 +3,8 @@
 import pandas as pd
 
 from dd2424.io import read_json, setup_logging
-from dd2424.plots import range_test_curves
-from dd2424.range_test import record
+from dd2424.mlp.range_test import record
+from dd2424.report.plots import range_test_curves
 
 setup_logging(snakemake.log[0])
 history = pd.read_csv(snakemake.input.history, sep="\t").to_dict("records")

@@ -1,8 +1,8 @@
 """Rule plot_templates: the rows of a 1-layer network's W as labelled class images."""
 
-from dd2424.data import load_label_names
+from dd2424.data.cifar import load_label_names
 from dd2424.io import exit_with, load_arrays, setup_logging
-from dd2424.plots import class_templates
+from dd2424.report.plots import class_templates
 
 setup_logging(snakemake.log[0])
 W = load_arrays(snakemake.input.params)["W1"]

@@ -3,7 +3,7 @@
 import logging
 from pathlib import Path
 
-from dd2424.data import Split, preprocess
+from dd2424.data.splits import Split, preprocess
 from dd2424.io import exit_with, save_arrays, setup_logging
 
 setup_logging(snakemake.log[0])

@@ -1,15 +1,15 @@
 """Rule range_test: a learning-rate range test (Smith 2015): a short run with eta rising
 from eta_lo to eta_hi, evaluated ``evaluations`` times, its history (loss and accuracy against
-eta) and the eta_min and eta_max it proposes by the rule stated in dd2424.range_test (recorded
+eta) and the eta_min and eta_max it proposes by the rule stated in dd2424.mlp.range_test (recorded
 in proposal.json)."""
 
 import logging
 
 import pandas as pd
 
-from dd2424.experiments import run
 from dd2424.io import exit_with, load_arrays, provenance, setup_logging, write_json
-from dd2424.range_test import evaluation_step, propose
+from dd2424.mlp.range_test import evaluation_step, propose
+from dd2424.mlp.runs import run
 
 setup_logging(snakemake.log[0])
 settings, spec = snakemake.params.settings, snakemake.params.spec

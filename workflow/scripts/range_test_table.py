@@ -3,8 +3,8 @@ and lambda it tested and the rule that read them off."""
 
 import pandas as pd
 
-from dd2424.experiments import hidden_label
 from dd2424.io import read_json, setup_logging, write_table
+from dd2424.mlp.runs import hidden_label
 
 setup_logging(snakemake.log[0])
 rows = []

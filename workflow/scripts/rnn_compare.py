@@ -5,7 +5,7 @@ validation loss against characters seen (results/, byte-stable) or against train
 import pandas as pd
 
 from dd2424.io import read_json, setup_logging, write_table
-from dd2424.plots import rnn_validation_curves
+from dd2424.report.plots import rnn_validation_curves
 
 setup_logging(snakemake.log[0])
 names = snakemake.params.runs

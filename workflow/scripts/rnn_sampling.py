@@ -4,8 +4,8 @@ thresholds) on one run's best model: table and figure."""
 import pandas as pd
 
 from dd2424.io import exit_with, load_arrays, setup_logging, write_table
-from dd2424.plots import sampling_measures
-from dd2424.rnn_runs import Model, SettingsError, read_corpus, sampling_comparison
+from dd2424.report.plots import sampling_measures
+from dd2424.rnn.runs import Model, SettingsError, read_corpus, sampling_comparison
 
 setup_logging(snakemake.log[0])
 spec = snakemake.params.spec

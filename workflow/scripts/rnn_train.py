@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 
 from dd2424.io import exit_with, provenance, save_arrays, setup_logging, write_json
-from dd2424.rnn_runs import SettingsError, model_arrays, read_corpus, train_resumable
+from dd2424.rnn.runs import SettingsError, model_arrays, read_corpus, train_resumable
 
 checkpoint = Path(snakemake.params.checkpoint)
 # Snakemake deletes the log before a job runs, so the log is also kept next to the checkpoint:

@@ -7,7 +7,7 @@ import logging
 import pandas as pd
 
 from dd2424.io import exit_with, number, read_json, setup_logging, write_table
-from dd2424.plots import random_search_scores, search_scores
+from dd2424.report.plots import random_search_scores, search_scores
 from dd2424.search import AllDiverged, all_diverged_message, grid_cell, is_random, rank, searched
 
 setup_logging(snakemake.log[0])

@@ -7,7 +7,7 @@ from pathlib import Path
 import pandas as pd
 
 from dd2424.io import read_json, setup_logging
-from dd2424.summary import Data, Lab, bonus_rows, front_page, markdown, network_rows, rnn_row
+from dd2424.report.summary import Data, Lab, bonus_rows, front_page, markdown, network_rows, rnn_row
 
 setup_logging(snakemake.log[0])
 inputs, params = snakemake.input, snakemake.params

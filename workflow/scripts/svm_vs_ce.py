@@ -1,8 +1,8 @@
 """Rule svm_vs_ce_table: the multi-class SVM loss against cross-entropy (lab 1 bonus 2.2), one
 row per (lambda, eta): each loss's test accuracy and its own test loss."""
 
-from dd2424.ablation import svm_vs_ce_table
 from dd2424.io import read_json, setup_logging, write_table
+from dd2424.mlp.ablation import svm_vs_ce_table
 
 setup_logging(snakemake.log[0])
 data = snakemake.params.data

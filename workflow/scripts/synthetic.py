@@ -3,7 +3,7 @@
 import logging
 from pathlib import Path
 
-from dd2424.data import write_synthetic_cifar
+from dd2424.data.synthetic import write_synthetic_cifar
 from dd2424.io import setup_logging
 
 setup_logging(snakemake.log[0])

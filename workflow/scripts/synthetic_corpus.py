@@ -2,8 +2,8 @@
 
 import logging
 
+from dd2424.data.text import write_synthetic_corpus
 from dd2424.io import setup_logging
-from dd2424.text import write_synthetic_corpus
 
 setup_logging(snakemake.log[0])
 text = write_synthetic_corpus(snakemake.output.text, **snakemake.params.settings)

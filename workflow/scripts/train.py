@@ -10,9 +10,9 @@ import logging
 
 import pandas as pd
 
-from dd2424.experiments import run
 from dd2424.io import load_arrays, provenance, read_json, save_arrays, setup_logging, write_json
-from dd2424.range_test import apply_proposal
+from dd2424.mlp.range_test import apply_proposal
+from dd2424.mlp.runs import run
 from dd2424.search import apply_trial, trial_values
 
 setup_logging(snakemake.log[0])

@@ -22,7 +22,8 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 
-from . import nn
+from ..activations import softmax
+from .network import Network
 
 SNAPSHOT = re.compile(r"snap(\d+)_(.+)")
 
@@ -43,7 +44,7 @@ def without_snapshots(arrays: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]
     return {k: v for k, v in arrays.items() if not SNAPSHOT.fullmatch(k)}
 
 
-def split(net: nn.Network, arrays: Mapping[str, np.ndarray]) -> tuple[dict, dict]:
+def split(net: Network, arrays: Mapping[str, np.ndarray]) -> tuple[dict, dict]:
     """(parameters, moving averages) of one member; ValueError if the arrays do not fit the
     network (e.g. a member of another architecture)."""
     names = net.shapes()
@@ -56,14 +57,14 @@ def split(net: nn.Network, arrays: Mapping[str, np.ndarray]) -> tuple[dict, dict
 
 
 def probabilities(
-    net: nn.Network, ensemble: Sequence[Mapping[str, np.ndarray]], X: np.ndarray
+    net: Network, ensemble: Sequence[Mapping[str, np.ndarray]], X: np.ndarray
 ) -> np.ndarray:
     """(M, n, K): each member's softmax probabilities on X, in test mode."""
     out = []
     for arrays in ensemble:
         params, stats = split(net, arrays)
         S, _ = net.scores(params, X, stats or None)
-        out.append(nn.softmax(S))
+        out.append(softmax(S))
     return np.stack(out)
 
 
@@ -85,7 +86,7 @@ def majority_vote(probs: np.ndarray) -> np.ndarray:
 
 
 def evaluate(
-    net: nn.Network,
+    net: Network,
     ensemble: Sequence[Mapping[str, np.ndarray]],
     X: np.ndarray,
     y: np.ndarray,

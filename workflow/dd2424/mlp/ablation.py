@@ -1,7 +1,7 @@
 """The bonus experiments of labs 1-3 (issue 10) as ordinary runs of a lab, and their tables.
 
 Three sections of a lab's config generate runs: each is an ordinary run (trained, recorded and
-timed like the runs the config names), its settings merged (``experiments.merge``) over others:
+timed like the runs the config names), its settings merged (``nested.merge``) over others:
 
 - ``bonus`` (the ablation): ``bonus.<improvement>`` is the baseline run's settings merged with
   one improvement's; ``bonus.recipe`` the baseline merged with every improvement of the recipe
@@ -25,8 +25,9 @@ from collections.abc import Iterable, Mapping, Sequence
 
 import pandas as pd
 
-from .data import DIM, LABEL_NAMES
-from .experiments import hidden_label, merge, steps_per_epoch
+from ..data.cifar import DIM, LABEL_NAMES
+from ..nested import flatten, merge
+from .runs import hidden_label, steps_per_epoch
 
 PREFIX = {"bonus": "bonus", "architecture": "arch", "svm_vs_ce": "loss"}
 RECIPE = "recipe"
@@ -37,19 +38,6 @@ VOTES = {"majority": "majority vote", "soft": "soft vote"}
 
 
 # ---------------------------------------------------------------- what a setting changes
-
-
-def flatten(settings: Mapping, prefix: str = "") -> dict:
-    """{dotted path: value} of the leaves of nested settings (``{"augment": {"flip": True}}``
-    -> ``{"augment.flip": True}``)."""
-    out = {}
-    for key, value in settings.items():
-        path = f"{prefix}{key}"
-        if isinstance(value, Mapping) and value:
-            out |= flatten(value, f"{path}.")
-        else:
-            out[path] = value
-    return out
 
 
 def describe(settings: Mapping) -> str:

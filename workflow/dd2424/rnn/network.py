@@ -59,13 +59,6 @@ def dtanh(h: np.ndarray) -> np.ndarray:
     return 1.0 - h * h
 
 
-def softmax(o: np.ndarray) -> np.ndarray:
-    """Softmax over the last axis, max subtracted (stable for any finite scores)."""
-    e = np.exp(o - o.max(axis=-1, keepdims=True))
-    e /= e.sum(axis=-1, keepdims=True)
-    return e
-
-
 @dataclass
 class Cache:
     """What ``backward`` needs from ``forward``: inputs and targets (tau, B), the hidden

@@ -1,35 +1,22 @@
 """Config-driven runs: turn one experiment's settings into a trained model and its records.
 
 A run's settings are a plain mapping (the lab's ``defaults`` deep-merged with the run's own
-entries, see ``merge``); the keys are documented in config/README.md.
+entries, see ``nested.merge``); the keys are documented in config/README.md.
 """
 
 from __future__ import annotations
 
-import copy
 import logging
 from collections.abc import Mapping
 
 import numpy as np
 
-from . import augment, gradcheck, nn, schedules, train
+from .. import gradcheck, schedules
+from ..data import augment
+from ..nested import merge
+from . import network, trainer
 
 log = logging.getLogger(__name__)
-
-
-def merge(defaults: Mapping, override: Mapping) -> dict:
-    """Deep-merge two config mappings: ``override`` wins, nested mappings merge, and a
-    ``None`` (YAML ``null``) in ``override`` removes the key (e.g. ``n_s: null`` to switch
-    a cyclic schedule inherited with ``n_s`` to ``n_s_epochs``)."""
-    out = copy.deepcopy(dict(defaults))
-    for key, value in override.items():
-        if value is None:
-            out.pop(key, None)
-        elif isinstance(value, Mapping) and isinstance(out.get(key), Mapping):
-            out[key] = merge(out[key], value)
-        else:
-            out[key] = copy.deepcopy(value)
-    return out
 
 
 def hidden_label(hidden) -> str:
@@ -38,8 +25,8 @@ def hidden_label(hidden) -> str:
     return "-".join(map(str, hidden)) or "none"
 
 
-def build_network(settings: Mapping, d: int, K: int) -> nn.Network:
-    return nn.Network(
+def build_network(settings: Mapping, d: int, K: int) -> network.Network:
+    return network.Network(
         d=d,
         K=K,
         hidden=tuple(settings.get("hidden", ())),
@@ -52,7 +39,7 @@ def build_network(settings: Mapping, d: int, K: int) -> nn.Network:
     )
 
 
-def init_params(net: nn.Network, settings: Mapping, rng: np.random.Generator, dtype):
+def init_params(net: network.Network, settings: Mapping, rng: np.random.Generator, dtype):
     init = settings.get("init", {})
     return net.init(
         rng,
@@ -72,7 +59,7 @@ def steps_per_epoch(settings: Mapping, n_train: int) -> int:
 
 def schedule_and_config(
     settings: Mapping, n_train: int
-) -> tuple[schedules.Schedule, train.TrainConfig]:
+) -> tuple[schedules.Schedule, trainer.TrainConfig]:
     """The learning-rate schedule and the loop settings of a run.
 
     Length: ``n_epochs`` epochs, or ``cycles`` whole cycles of a cyclic schedule (so training
@@ -100,7 +87,7 @@ def schedule_and_config(
         if not isinstance(schedule, schedules.Cyclic):
             raise ValueError("`snapshots` (one per cycle) needs a cyclic schedule")
         snapshot_every = 2 * schedule.n_s
-    cfg = train.TrainConfig(
+    cfg = trainer.TrainConfig(
         n_batch=int(settings["n_batch"]),
         n_updates=n_updates,
         lam=float(settings["lam"]),
@@ -143,7 +130,7 @@ def run(settings: Mapping, split: Mapping[str, np.ndarray]) -> tuple[dict, list[
             f"{X_tr.shape[1]} features"
         )
     snapshots = []
-    history, stats = train.minibatch_gd(
+    history, stats = trainer.minibatch_gd(
         net,
         params,
         (X_tr, y_tr),
@@ -155,10 +142,10 @@ def run(settings: Mapping, split: Mapping[str, np.ndarray]) -> tuple[dict, list[
         snapshots=snapshots,
     )
     test = net.evaluate(params, X_te, y_te, cfg.lam, stats)
-    diverged = train.diverged_at(history)
+    diverged = trainer.diverged_at(history)
     # the best validation accuracy reached by training: not the evaluation before the first
     # update, and not the evaluation where the cost was found not finite
-    best = train.best_evaluation(history)
+    best = trainer.best_evaluation(history)
     kept = best["update"] if cfg.keep_best and best is not None else history[-1]["update"]
     metrics = {
         "test_acc": test["acc"],
@@ -232,7 +219,7 @@ def gradient_checks(spec: Mapping, split: Mapping[str, np.ndarray]) -> list[dict
     return gradcheck.as_records(rows)
 
 
-def check_label(net: nn.Network) -> str:
+def check_label(net: network.Network) -> str:
     """What sets a gradient check's network apart, for its row name (empty for the course's
     plain network): " BN", " BN-after", " dropout p=0.5", " svm"."""
     label = ""

@@ -25,8 +25,8 @@ from collections.abc import Iterable, Mapping
 
 import numpy as np
 
-from .nn import log_softmax
-from .rnn import NAMES, softmax
+from ..activations import log_softmax, softmax
+from .network import NAMES
 
 
 def nucleus(p: np.ndarray, top_p: float) -> np.ndarray:

@@ -1,11 +1,11 @@
 """Training the char-RNN (course-spec §4.2 0.5 and bonus 1-3): the whole state of a run, one
 update, the training loop with validation, and bit-identical save / resume.
 
-One update: the walk (``dd2424.walks``) gives each of the B lanes a window; h0 of a lane is 0
+One update: the walk (``dd2424.rnn.walks``) gives each of the B lanes a window; h0 of a lane is 0
 when it starts a new piece (or always, for the random walk) and its last hidden state
 otherwise; forward and BPTT over the B windows together (``dd2424.rnn``: the loss is the mean
 over the B sequences of each one's summed loss, and so is the gradient); the gradient is
-clipped once, then the optimiser (``dd2424.optim``) takes its step.
+clipped once, then the optimiser (``dd2424.rnn.optim``) takes its step.
 
 Best model: with a validation text, the parameters with the lowest validation loss per
 character among the evaluations (every ``eval_every`` updates, before the first update and
@@ -29,7 +29,7 @@ from typing import Any
 
 import numpy as np
 
-from . import optim, rnn, sampling
+from . import network, optim, sampling
 from .walks import Walk
 
 log = logging.getLogger(__name__)
@@ -82,7 +82,7 @@ class RNNConfig:
 
 def _layout(m: int, K: int) -> dict[str, tuple[int, int, tuple[int, ...]]]:
     offsets, start = {}, 0
-    for name, shape in rnn.param_shapes(m, K).items():
+    for name, shape in network.param_shapes(m, K).items():
         size = int(np.prod(shape))
         offsets[name] = (start, start + size, shape)
         start += size
@@ -135,8 +135,8 @@ class Trainer:
         select: str = "smooth",
     ) -> None:
         self._allocate(config, K, vocab, select)
-        init = rnn.init_params(config.m, K, rng, config.sig, self.dtype)
-        for name in rnn.NAMES:
+        init = network.init_params(config.m, K, rng, config.sig, self.dtype)
+        for name in network.NAMES:
             self.params[name][...] = init[name]
         self.best_theta[:] = self.theta
         self.rng = rng
@@ -184,7 +184,7 @@ class Trainer:
         smooth loss (and, for the smooth-loss rule, the best model with the parameters of this
         forward pass), backward, clip once, optimiser step.  Returns (loss, h_tau)."""
         cfg = self.config
-        loss, cache, h_last = rnn.forward(self.params, X, Y, H0)
+        loss, cache, h_last = network.forward(self.params, X, Y, H0)
         s = (
             loss
             if self.smooth_loss is None
@@ -199,7 +199,7 @@ class Trainer:
                 self.best_theta[:] = self.theta
                 self.best_h0[:] = H0 if np.ndim(H0) == 1 else H0[0]
                 self.best_x0 = int(cache.X[0, 0])
-        rnn.backward(self.params, cache, out=self.grads)
+        network.backward(self.params, cache, out=self.grads)
         np.clip(self.grad, -cfg.clip, cfg.clip, out=self.grad)
         self.opt.step(self.theta, self.grad)
         self.update += 1
@@ -313,7 +313,7 @@ class History:
 
 def validation_loss(params: Mapping[str, np.ndarray], val: np.ndarray) -> float:
     """Mean cross-entropy per character (nats) on the validation text, h carried across it."""
-    return rnn.text_loss(params, val) / (len(val) - 1)
+    return network.text_loss(params, val) / (len(val) - 1)
 
 
 def train(

@@ -23,7 +23,8 @@ from collections.abc import Mapping
 import numpy as np
 import pandas as pd
 
-from . import experiments, train
+from ..nested import merge
+from . import runs, trainer
 
 #: the proposal rule in one sentence, recorded with every proposal
 RULE = (
@@ -45,9 +46,7 @@ def settings(
     """A run's settings turned into a range test: the ramp schedule over ``n_epochs`` epochs
     (no cycles, no snapshots, no early stopping, no model selection), evaluated every
     ``eval_every`` updates (default: the base's, else once per epoch)."""
-    out = experiments.merge(
-        base, {"cycles": None, "snapshots": None, "patience": None, "keep_best": None}
-    )
+    out = merge(base, {"cycles": None, "snapshots": None, "patience": None, "keep_best": None})
     out["schedule"] = {"kind": "ramp", "eta_lo": eta_lo, "eta_hi": eta_hi, "spacing": spacing}
     out["n_epochs"] = int(n_epochs)
     if eval_every is not None:
@@ -58,14 +57,14 @@ def settings(
 def evaluation_step(settings: Mapping, n_train: int, evaluations: int) -> int:
     """Updates between the evaluations of a range test of ``settings`` (its ``n_epochs``) on
     ``n_train`` samples, for about ``evaluations`` evenly spaced evaluations."""
-    n_updates = int(settings["n_epochs"]) * experiments.steps_per_epoch(settings, n_train)
+    n_updates = int(settings["n_epochs"]) * runs.steps_per_epoch(settings, n_train)
     return max(1, n_updates // int(evaluations))
 
 
 def record(history: list[dict]) -> pd.DataFrame:
     """The evaluations of a range test up to the first non-finite one (excluded): update,
     eta, train/val loss, cost and accuracy."""
-    diverged = train.diverged_at(history)
+    diverged = trainer.diverged_at(history)
     rows = [row for row in history if diverged is None or row["update"] < diverged]
     return pd.DataFrame(rows)
 
@@ -106,7 +105,7 @@ def propose(history: list[dict], window: int = 3, rise: float = 0.1) -> dict:
         "peak_val_acc_smoothed": float(acc[peak]),
         "rise_update": int(trained["update"].iloc[first]),
         "start_val_acc": start_acc,
-        "diverged_at": train.diverged_at(history),
+        "diverged_at": trainer.diverged_at(history),
         "rule": RULE.format(window=window, rise=rise),
     }
 
@@ -119,4 +118,4 @@ def apply_proposal(settings: Mapping, proposal: Mapping) -> dict:
     if schedule.get("kind") != "cyclic" or "range_test" not in schedule:
         raise ValueError("only a cyclic schedule can take its bounds from a range test")
     bounds = {"eta_min": float(proposal["eta_min"]), "eta_max": float(proposal["eta_max"])}
-    return experiments.merge(settings, {"schedule": {"range_test": None, **bounds}})
+    return merge(settings, {"schedule": {"range_test": None, **bounds}})

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from .ablation import bonus_headline
+from ..mlp.ablation import bonus_headline
 
 
 @dataclass(frozen=True)

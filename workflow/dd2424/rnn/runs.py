@@ -25,9 +25,10 @@ from pathlib import Path
 
 import numpy as np
 
-from . import gradcheck, rnn, sampling
-from .rnn_trainer import RNNConfig, Trainer, train
-from .text import Vocabulary, read_text
+from .. import gradcheck
+from ..data.text import Vocabulary, read_text
+from . import network, sampling
+from .trainer import RNNConfig, Trainer, train
 from .walks import Walk, cut
 
 log = logging.getLogger(__name__)
@@ -111,7 +112,7 @@ def split(n: int, settings: Mapping, where: str = "lab4.train") -> tuple[list, t
 
 
 def pieces(n: int, settings: Mapping, where: str = "lab4.train") -> list[tuple[int, int]]:
-    """The walk's pieces (see ``dd2424.walks``), checked to hold a window each."""
+    """The walk's pieces (see ``dd2424.rnn.walks``), checked to hold a window each."""
     segments, val = split(n, settings, where)
     tau = int(settings["seq_length"])
     kind = settings.get("walk", "sequential")
@@ -175,7 +176,7 @@ def gradient_check(spec: Mapping, text: str) -> list[dict]:
     tau, m, B = int(spec["seq_length"]), int(spec["m"]), int(spec.get("batch", 1))
     data = vocab.encode(text[: B * tau + 1])
     rng = np.random.default_rng(spec["seed"])
-    params = rnn.init_params(m, vocab.K, rng, sig=spec["sig"])
+    params = network.init_params(m, vocab.K, rng, sig=spec["sig"])
     thresholds = float(spec["abs_threshold"]), float(spec["rel_threshold"])
     problems = [(data[:tau], data[1 : tau + 1], np.zeros(m), f"rnn m={m} K={vocab.K} tau={tau}")]
     if B > 1:
@@ -184,10 +185,10 @@ def gradient_check(spec: Mapping, text: str) -> list[dict]:
         problems.append((data[idx], data[idx + 1], H0, f"rnn m={m} K={vocab.K} tau={tau} B={B}"))
     rows = []
     for X, Y, H0, name in problems:
-        _, cache, _ = rnn.forward(params, X, Y, H0)
-        analytic = rnn.backward(params, cache)
+        _, cache, _ = network.forward(params, X, Y, H0)
+        analytic = network.backward(params, cache)
         numeric = gradcheck.numerical_gradients(
-            lambda X=X, Y=Y, H0=H0: rnn.forward(params, X, Y, H0)[0], params, float(spec["h"])
+            lambda X=X, Y=Y, H0=H0: network.forward(params, X, Y, H0)[0], params, float(spec["h"])
         )
         rows += gradcheck.as_records(gradcheck.compare(name, analytic, numeric, *thresholds))
     return rows
@@ -397,13 +398,13 @@ class Model:
 
     @classmethod
     def from_arrays(cls, arrays: Mapping[str, np.ndarray], path: str | Path = "model") -> Model:
-        missing = [k for k in (*rnn.NAMES, "vocab", "h0", "x0", "val_range") if k not in arrays]
+        missing = [k for k in (*network.NAMES, "vocab", "h0", "x0", "val_range") if k not in arrays]
         if missing:
             raise ValueError(f"{path} lacks {missing}: retrain the run that wrote it")
         vocab = Vocabulary.from_list([str(c) for c in arrays["vocab"]])
         a, b = (int(v) for v in arrays["val_range"])
         return cls(
-            params={k: np.asarray(arrays[k]) for k in rnn.NAMES},
+            params={k: np.asarray(arrays[k]) for k in network.NAMES},
             vocab=vocab,
             h0=np.asarray(arrays["h0"]),
             x0=int(arrays["x0"]),
@@ -449,7 +450,7 @@ def sampling_comparison(
     seed: int,
 ) -> list[dict]:
     """One row per (temperature, top_p): the cross-entropy of the sampling distribution on
-    the model's validation text (``cut_rate`` and ``ce_kept``, see ``dd2424.sampling``), and
+    the model's validation text (``cut_rate`` and ``ce_kept``, see ``dd2424.rnn.sampling``), and
     for ``length`` generated characters (from the model's h0 and x0, one seeded generator per
     cell) the share of words found in the training text and distinct-2/3 of the words."""
     if model.val_range is None:
@@ -464,7 +465,7 @@ def sampling_comparison(
             "characters): retrain the run on this corpus"
         )
     val = model.vocab.encode(text[a:b])
-    O, _ = rnn.scores(model.params, val[:-1])
+    O, _ = network.scores(model.params, val[:-1])
     known = set(sampling.words(text[:a] + "\n" + text[b:]))
     rows = []
     for i, (temperature, top_p) in enumerate(

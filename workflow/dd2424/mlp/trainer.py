@@ -4,7 +4,7 @@ The loop is generic over the model: it needs ``init_stats(params, X_batch)`` (th
 non-trained state, e.g. batch-norm moving averages, initialised from the first mini-batch),
 ``gradients(params, X, y, lam, stats, rng=..., out=...)`` (which may update ``stats``, draws
 its dropout masks from ``rng`` and writes the gradients into the ``out`` buffers) and
-``evaluate(params, X, y, lam, stats) -> {"loss", "cost", "acc"}`` (see ``nn.Network``).
+``evaluate(params, X, y, lam, stats) -> {"loss", "cost", "acc"}`` (see ``network.Network``).
 
 Randomness: the run's generator ``rng`` shuffles the data; the dropout masks and the
 augmentation draws come from two child generators spawned from it (``Generator.spawn``, which
@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .augment import Augmentation, BatchAugmenter
+from ..data.augment import Augmentation, BatchAugmenter
 
 log = logging.getLogger(__name__)
 
