@@ -24,4 +24,4 @@ report: report_front_page()
 # (snakemake/snakemake#2056).
 rule all:
     input:
-        all_targets(),
+        targets.everything(PLAN),

@@ -33,36 +33,34 @@ from pathlib import Path  # noqa: E402
 import numpy as np  # noqa: E402
 import yaml  # noqa: E402
 from common import ROOT, write_report  # noqa: E402
-from snakemake.utils import update_config, validate  # noqa: E402
+from snakemake.utils import update_config  # noqa: E402
 
-from dd2424 import nested  # noqa: E402
 from dd2424.data import cifar, synthetic  # noqa: E402
 from dd2424.data.splits import Split, preprocess  # noqa: E402
-from dd2424.mlp import ablation, range_test  # noqa: E402
+from dd2424.mlp import range_test  # noqa: E402
 from dd2424.mlp import runs as mlp_runs  # noqa: E402
+from dd2424.plan import make_plan  # noqa: E402
 
 PLACEHOLDER = {"eta_min": 1e-5, "eta_max": 0.1}
 
 
-def runs_of(cfg: dict, lab: str) -> dict[str, dict]:
+def runs_of(plan, lab: str) -> dict[str, dict]:
     """{name: settings} of a lab's ablation runs (one per distinct seed-free setting) and of
-    its range tests."""
-    spec = cfg[lab]["bonus"]
-    defaults = cfg[lab]["defaults"]
-    baseline = nested.merge(defaults, cfg[lab]["runs"][spec["baseline"]])
-    out = {f"baseline ({spec['baseline']})": baseline}
-    out |= {k: v for k, v in ablation.bonus_runs(spec, baseline).items() if ".seed" not in k}
-    for name, test in cfg[lab].get("range_tests", {}).items():
-        base = nested.merge(defaults, test.get("settings", {}))
-        settings = range_test.settings(
-            base, test["n_epochs"], test["eta_lo"], test["eta_hi"], test["spacing"]
-        )
-        settings["evaluations"] = test["evaluations"]
-        out[f"range test {name}"] = settings
+    its range tests, as the workflow plans them (dd2424.plan)."""
+    mlp = plan.lab(lab)
+    baseline = mlp.bonus["baseline"]
+    out = {f"baseline ({baseline})": mlp.runs[baseline].settings}
+    out |= {
+        name: run.settings
+        for name, run in mlp.runs.items()
+        if name.startswith("bonus.") and ".seed" not in name
+    }
+    for name, test in mlp.range_tests.items():
+        out[f"range test {name}"] = test.settings | {"evaluations": test.spec["evaluations"]}
     return out
 
 
-def plan(settings: dict, n_train: int) -> tuple[float, int]:
+def length(settings: dict, n_train: int) -> tuple[float, int]:
     """(epochs, evaluations) of a run on n_train samples."""
     if settings["schedule"].get("range_test"):
         settings = range_test.apply_proposal(settings, PLACEHOLDER)
@@ -109,10 +107,10 @@ def main(argv=None) -> int:
     parser.add_argument("--n-per-batch", type=int, default=10_000)
     parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "out" / "recipe_time.md")
     args = parser.parse_args(argv)
-    # merged and completed with the schema's defaults as the workflow does (common.smk)
+    # merged as Snakemake merges --configfile files, and planned as the workflow plans it
     cfg = yaml.safe_load((ROOT / "config" / "config.yaml").read_text())
     update_config(cfg, yaml.safe_load(args.config.read_text()))
-    validate(cfg, str(ROOT / "workflow" / "schemas" / "config.schema.yaml"))
+    plan = make_plan(cfg)
     splits = {}
     tmp = tempfile.TemporaryDirectory()
     batch_dir = Path(tmp.name) / cifar.BATCH_DIR
@@ -120,7 +118,7 @@ def main(argv=None) -> int:
 
     def split_of(name: str) -> dict:
         if name not in splits:
-            splits[name] = preprocess(batch_dir, Split.from_config(cfg["splits"][name]))
+            splits[name] = preprocess(batch_dir, Split.from_config(plan.cifar.split(name)))
         return splits[name]
 
     lines = [
@@ -137,11 +135,10 @@ def main(argv=None) -> int:
     ]
     measured: dict[tuple, tuple[float, float]] = {}
     for lab in args.labs:
-        spec = cfg[lab]["bonus"]
-        members = int(spec.get("ensemble", {}).get("members", 1))
+        members = int(plan.lab(lab).bonus["ensemble"]["members"])
         lab_total = 0.0
-        for name, settings in runs_of(cfg, lab).items():
-            split_name = settings.get("split") or cfg[lab]["split"]
+        for name, settings in runs_of(plan, lab).items():
+            split_name = settings.get("split") or plan.lab(lab).split
             split = split_of(split_name)
             key = (
                 split_name,
@@ -155,7 +152,7 @@ def main(argv=None) -> int:
             if key not in measured:
                 measured[key] = time_run(settings, split)
             per_epoch, per_eval = measured[key]
-            epochs, evaluations = plan(settings, len(split["X_train"]))
+            epochs, evaluations = length(settings, len(split["X_train"]))
             copies = members if name == "bonus.recipe" else 1
             estimate = copies * (epochs * per_epoch + evaluations * per_eval)
             lab_total += estimate

@@ -1,3 +1,4 @@
+import functools
 import os
 import socket
 import subprocess
@@ -6,8 +7,11 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import yaml
+from snakemake.utils import update_config
 
 from dd2424.data import cifar, synthetic
+from dd2424.plan import make_plan
 
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
@@ -38,13 +42,18 @@ def rng() -> np.random.Generator:
 
 
 def snakemake(
-    *args: str, cwd: Path, timeout: float = 600, env: dict | None = None
+    *args: str,
+    cwd: Path,
+    timeout: float = 600,
+    env: dict | None = None,
+    snakefile: Path = ROOT / "Snakefile",
 ) -> subprocess.CompletedProcess:
-    """Run the repository's workflow with the test environment's snakemake, in ``cwd`` (with
-    PWD set to it, as a shell does, and PYTHONHASHSEED=0 unless ``env`` says otherwise)."""
+    """Run the repository's workflow (or ``snakefile``) with the test environment's snakemake,
+    in ``cwd`` (with PWD set to it, as a shell does, and PYTHONHASHSEED=0 unless ``env`` says
+    otherwise)."""
     env = os.environ | {"PYTHONHASHSEED": "0", "PWD": str(cwd)} | (env or {})
     return subprocess.run(
-        [str(BIN / "snakemake"), "--snakefile", str(ROOT / "Snakefile"), *args],
+        [str(BIN / "snakemake"), "--snakefile", str(snakefile), *args],
         cwd=cwd,
         env=env,
         capture_output=True,
@@ -68,3 +77,12 @@ def offline_run(tmp_path_factory):
     result = snakemake("--cores", "2", "--configfile", TEST_CONFIG, cwd=workdir)
     assert result.returncode == 0, result.stderr[-5000:]
     return workdir
+
+
+@functools.cache
+def offline_plan():
+    """The plan of config/config.yaml with config/test.yaml merged over it (as Snakemake merges
+    --configfile files): what the offline run does."""
+    config = yaml.safe_load((ROOT / "config" / "config.yaml").read_text())
+    update_config(config, yaml.safe_load(Path(TEST_CONFIG).read_text()))
+    return make_plan(config)

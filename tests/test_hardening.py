@@ -244,51 +244,6 @@ def test_relative_local_copy_is_taken_from_where_snakemake_started(tmp_path, bat
 
 
 # -------------------------------------------------------------------------- 3. settings
-@pytest.mark.parametrize(
-    "overrides,words",
-    [
-        ({"lab1": {"defaults": {"lam": float("nan")}}}, ["lab1.defaults.lam", "not a finite"]),
-        (
-            {"lab1": {"runs": {"lam0_eta0.1": {"schedule": {"eta": float("inf")}}}}},
-            ["lab1.runs.lam0_eta0.1.schedule.eta", "not a finite"],
-        ),
-        (
-            {"lab2": {"searches": {"lambda": {"coarse": {"low": float("nan")}}}}},
-            ["lab2.searches.lambda.coarse.low", "not a finite"],
-        ),
-        (
-            {"lab3": {"runs": {"k3_bn": {"hidden": []}}}},
-            ["lab3.runs.k3_bn", "batch normalisation needs at least one hidden layer"],
-        ),
-        (
-            {"splits": {"all45k": {"val_size": 4999}}},
-            ["splits.all45k.val_size", "leaves 1 training samples", "5000 samples"],
-        ),
-        (
-            {"lab1": {"defaults": {"n_batch": 5000}}},
-            ["lab1.runs.lam0_eta0.1", "n_batch = 5000", "(1000 samples)"],
-        ),
-    ],
-)
-def test_bad_settings_fail_before_any_job_starts(tmp_path, overrides, words):
-    config = write_config(tmp_path, overrides)
-    result = snakemake("--cores", "1", "--configfile", TEST_CONFIG, config, cwd=tmp_path)
-    assert result.returncode != 0
-    for word in words:
-        assert word in output(result), output(result)[-3000:]
-    assert not (tmp_path / "data").exists() and not (tmp_path / "results").exists()
-
-
-def test_schema_errors_are_a_few_decisive_lines(tmp_path):
-    overrides = {
-        "lab1": {"gradcheck": {"thresh": 1}, "runs": {"x": {"schedule": {"kind": "cyclic"}}}}
-    }
-    result = snakemake("-n", "--configfile", write_config(tmp_path, overrides), cwd=tmp_path)
-    text = output(result)
-    assert result.returncode != 0
-    assert "lab1.gradcheck: unknown key(s) thresh" in text
-    assert "Failed validating" not in text and "On instance" not in text  # no schema dump
-    assert len(text.splitlines()) < 20, text
 
 
 # ------------------------------------------------------------------------ 2. divergence

@@ -123,26 +123,6 @@ def test_lab_tables_label_the_course_numbers_with_the_data(offline_run):
     assert table.set_index("run").loc["lam0_eta0.001", "student_test_acc"] == 0.3975
 
 
-@pytest.mark.parametrize(
-    "target,wanted,unwanted",
-    [
-        (
-            "lab2",
-            {"search_trial", "train", "gradcheck", "range_test", "ensemble", "bonus_table"},
-            {"rnn_train", "plot_templates", "svm_vs_ce_table"},
-        ),
-        ("lab4", {"rnn_train", "rnn_gradcheck"}, {"train", "gradcheck", "preprocess"}),
-        ("lab1", {"train", "plot_templates"}, {"search_trial", "rnn_train"}),
-    ],
-)
-def test_per_lab_targets_build_only_that_lab(tmp_path, target, wanted, unwanted):
-    result = snakemake(target, "-n", "--configfile", TEST_CONFIG, cwd=tmp_path)
-    assert result.returncode == 0, result.stderr[-3000:]
-    stats = result.stdout.split("Job stats:")[1].split("\n\n")[0]
-    jobs = {line.split()[0] for line in stats.splitlines()[2:] if line.strip()}
-    assert wanted <= jobs and not (unwanted & jobs), jobs
-
-
 def test_the_gradient_check_verdict_gives_the_margin_and_names_failures():
     table = pd.DataFrame(
         {

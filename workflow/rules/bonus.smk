@@ -1,16 +1,16 @@
 # Beyond the course, labs 1-3 (issue 10): the ablation of the bonus improvements with its
 # ensembles, learning-rate range tests, the architecture grid and the CE-vs-SVM comparison.
-# Their runs are ordinary runs of the lab (rule train; the names come from common.smk's
-# generated runs); these rules read what the runs saved.
+# Their runs are ordinary runs of the lab (rule train; the plan generates their names and
+# settings, dd2424.plan.mlp); these rules read what the runs saved.
 
 
 rule ensemble:
     input:
-        unpack(ensemble_inputs),
+        unpack(lambda w: inputs.ensemble(PLAN, w.lab, w.ensemble)),
     output:
-        tsv="results/{lab}/ensembles/{ensemble}.tsv",
+        tsv=layout.ENSEMBLE,
         md=report(
-            "results/{lab}/ensembles/{ensemble}.md",
+            layout.ENSEMBLE_MD,
             caption="../report/ensemble.rst",
             category="{lab}",
             subcategory="bonus",
@@ -19,7 +19,7 @@ rule ensemble:
     log:
         "logs/{lab}/ensemble/{ensemble}.log",
     benchmark:
-        "benchmarks/jobs/{lab}/ensemble/{ensemble}.tsv"
+        layout.JOB_ENSEMBLE
     conda:
         "../envs/pipeline.yaml"
     threads: 1
@@ -27,39 +27,33 @@ rule ensemble:
         mem_mb=3000,
         runtime=20,
     params:
-        ensemble=lambda wildcards: ENSEMBLES[wildcards.lab][wildcards.ensemble],
+        ensemble=lambda w: PLAN.lab(w.lab).ensembles[w.ensemble].spec,
+        code=script_code("ensemble.py"),
     script:
         "../scripts/ensemble.py"
 
 
 rule bonus_table:
     input:
-        metrics=lambda wildcards: [
-            f"results/{wildcards.lab}/runs/{run}/metrics.json"
-            for _, run, _ in bonus_rows(wildcards.lab)
-        ],
-        ensembles=lambda wildcards: [
-            f"results/{wildcards.lab}/ensembles/{name}.tsv"
-            for name in ENSEMBLES[wildcards.lab]
-        ],
-        code=lib("mlp.ablation", "report.plots"),
+        metrics=lambda w: inputs.bonus_metrics(PLAN, w.lab),
+        ensembles=lambda w: inputs.ensemble_tables(PLAN, w.lab),
     output:
         tsv=report(
-            "results/{lab}/bonus.tsv",
+            layout.BONUS,
             caption="../report/bonus.rst",
             category="{lab}",
             subcategory="bonus",
             labels={"table": "ablation (TSV)"},
         ),
         md=report(
-            "results/{lab}/bonus.md",
+            layout.BONUS_MD,
             caption="../report/bonus.rst",
             category="{lab}",
             subcategory="bonus",
             labels={"table": "ablation (markdown)"},
         ),
         figure=report(
-            "results/{lab}/figures/bonus.png",
+            layout.BONUS_FIGURE,
             caption="../report/bonus.rst",
             category="{lab}",
             subcategory="bonus",
@@ -70,10 +64,11 @@ rule bonus_table:
     conda:
         "../envs/pipeline.yaml"
     params:
-        rows=lambda wildcards: bonus_rows(wildcards.lab),
-        ensembles=lambda wildcards: ENSEMBLES[wildcards.lab],
-        reference=lambda wildcards: bonus_spec(wildcards.lab)["reference"],
-        data=cifar_data(),
+        rows=lambda w: PLAN.lab(w.lab).bonus_rows(),
+        ensembles=lambda w: {n: e.spec for n, e in PLAN.lab(w.lab).ensembles.items()},
+        reference=lambda w: PLAN.lab(w.lab).bonus["reference"],
+        data=CIFAR.described(),
+        code=script_code("bonus_table.py"),
     script:
         "../scripts/bonus_table.py"
 
@@ -82,34 +77,31 @@ rule bonus_table:
 # never go under results/).
 rule bonus_timing:
     input:
-        benchmarks=lambda wildcards: sorted(
-            {f for files in bonus_timing_rows(wildcards.lab).values() for f in files}
-        ),
+        benchmarks=lambda w: inputs.bonus_timing(PLAN, w.lab),
     output:
-        tsv="benchmarks/timing/{lab}_bonus.tsv",
+        tsv=layout.TIMING_BONUS,
     log:
         "logs/{lab}/bonus_timing.log",
     conda:
         "../envs/pipeline.yaml"
     params:
-        rows=lambda wildcards: bonus_timing_rows(wildcards.lab),
+        rows=lambda w: inputs.bonus_timing_rows(PLAN, w.lab),
         key="row",
+        code=script_code("timing_table.py"),
     script:
         "../scripts/timing_table.py"
 
 
 rule range_test:
     input:
-        split=range_test_split,
-        gradcheck=gradcheck_gate,
-        code=TRAIN_CODE + lib("mlp.range_test"),
+        unpack(lambda w: inputs.range_test(PLAN, w.lab, w.name)),
     output:
-        history="results/{lab}/range_tests/{name}/history.tsv",
-        proposal="results/{lab}/range_tests/{name}/proposal.json",
+        history=layout.RANGE_TEST_HISTORY,
+        proposal=layout.RANGE_TEST_PROPOSAL,
     log:
         "logs/{lab}/range_test/{name}.log",
     benchmark:
-        "benchmarks/jobs/{lab}/range_test/{name}.tsv"
+        layout.JOB_RANGE_TEST
     conda:
         "../envs/pipeline.yaml"
     threads: 1
@@ -117,20 +109,20 @@ rule range_test:
         mem_mb=3000,
         runtime=60,
     params:
-        settings=lambda wildcards: RANGE_TESTS[wildcards.lab][wildcards.name],
-        spec=lambda wildcards: config[wildcards.lab]["range_tests"][wildcards.name],
+        settings=lambda w: PLAN.lab(w.lab).range_tests[w.name].settings,
+        spec=lambda w: PLAN.lab(w.lab).range_tests[w.name].spec,
+        code=script_code("range_test.py"),
     script:
         "../scripts/range_test.py"
 
 
 rule plot_range_test:
     input:
-        history="results/{lab}/range_tests/{name}/history.tsv",
-        proposal="results/{lab}/range_tests/{name}/proposal.json",
-        code=lib("report.plots", "mlp.range_test"),
+        history=layout.RANGE_TEST_HISTORY,
+        proposal=layout.RANGE_TEST_PROPOSAL,
     output:
         figure=report(
-            "results/{lab}/figures/range_test_{name}.png",
+            layout.RANGE_TEST_FIGURE,
             caption="../report/range_test.rst",
             category="{lab}",
             subcategory="range tests",
@@ -140,20 +132,19 @@ rule plot_range_test:
         "logs/{lab}/plot_range_test/{name}.log",
     conda:
         "../envs/pipeline.yaml"
+    params:
+        code=script_code("plot_range_test.py"),
     script:
         "../scripts/plot_range_test.py"
 
 
 rule range_test_table:
     input:
-        proposals=lambda wildcards: [
-            f"{range_test_dir(wildcards.lab, name)}/proposal.json"
-            for name in RANGE_TESTS[wildcards.lab]
-        ],
+        proposals=lambda w: inputs.range_test_proposals(PLAN, w.lab),
     output:
-        tsv="results/{lab}/range_tests.tsv",
+        tsv=layout.RANGE_TESTS,
         md=report(
-            "results/{lab}/range_tests.md",
+            layout.RANGE_TESTS_MD,
             caption="../report/range_test.rst",
             category="{lab}",
             subcategory="range tests",
@@ -164,28 +155,28 @@ rule range_test_table:
     conda:
         "../envs/pipeline.yaml"
     params:
-        names=lambda wildcards: list(RANGE_TESTS[wildcards.lab]),
+        names=lambda w: list(PLAN.lab(w.lab).range_tests),
+        code=script_code("range_test_table.py"),
     script:
         "../scripts/range_test_table.py"
 
 
 rule architecture_table:
     input:
-        metrics=lambda wildcards: list(
-            generated_metrics(wildcards.lab, "architecture").values()
+        metrics=lambda w: list(
+            inputs.section_metrics(PLAN, w.lab, "architecture").values()
         ),
-        code=lib("mlp.ablation", "report.plots"),
     output:
-        tsv="results/{lab}/architecture.tsv",
+        tsv=layout.ARCHITECTURE,
         md=report(
-            "results/{lab}/architecture.md",
+            layout.ARCHITECTURE_MD,
             caption="../report/architecture.rst",
             category="{lab}",
             subcategory="bonus",
             labels={"table": "architecture (depth x width)"},
         ),
         figure=report(
-            "results/{lab}/figures/architecture.png",
+            layout.ARCHITECTURE_FIGURE,
             caption="../report/architecture.rst",
             category="{lab}",
             subcategory="bonus",
@@ -196,22 +187,22 @@ rule architecture_table:
     conda:
         "../envs/pipeline.yaml"
     params:
-        names=lambda wildcards: list(generated_metrics(wildcards.lab, "architecture")),
-        data=cifar_data(),
+        names=lambda w: list(inputs.section_metrics(PLAN, w.lab, "architecture")),
+        data=CIFAR.described(),
+        code=script_code("architecture.py"),
     script:
         "../scripts/architecture.py"
 
 
 rule svm_vs_ce_table:
     input:
-        metrics=lambda wildcards: list(
-            generated_metrics(wildcards.lab, "svm_vs_ce").values()
+        metrics=lambda w: list(
+            inputs.section_metrics(PLAN, w.lab, "svm_vs_ce").values()
         ),
-        code=lib("mlp.ablation"),
     output:
-        tsv="results/{lab}/svm_vs_ce.tsv",
+        tsv=layout.SVM_VS_CE,
         md=report(
-            "results/{lab}/svm_vs_ce.md",
+            layout.SVM_VS_CE_MD,
             caption="../report/svm_vs_ce.rst",
             category="{lab}",
             subcategory="bonus",
@@ -222,8 +213,9 @@ rule svm_vs_ce_table:
     conda:
         "../envs/pipeline.yaml"
     params:
-        names=lambda wildcards: list(generated_metrics(wildcards.lab, "svm_vs_ce")),
-        data=cifar_data(),
+        names=lambda w: list(inputs.section_metrics(PLAN, w.lab, "svm_vs_ce")),
+        data=CIFAR.described(),
+        code=script_code("svm_vs_ce.py"),
     script:
         "../scripts/svm_vs_ce.py"
 

@@ -3,22 +3,23 @@
 
 rule download_cifar10:
     output:
-        archive="data/cifar10/cifar-10-python.tar.gz",
+        archive=layout.CIFAR_ARCHIVE,
     log:
         "logs/data/download_cifar10.log",
     conda:
         "../envs/pipeline.yaml"
     params:
-        url=config["data"]["cifar10"]["url"],
-        checksum=config["data"]["cifar10"]["checksum"],
-        local_copy=local_copy("data.cifar10"),
-        retries=config["data"]["cifar10"]["retries"],
+        url=CIFAR.cifar10["url"],
+        checksum=CIFAR.cifar10["checksum"],
+        local_copy=CIFAR.local_copy,
+        retries=CIFAR.cifar10["retries"],
         key="data.cifar10",
         check="cifar10_archive",
         content_hint=(
             "data.cifar10.local_copy must be the cifar-10-python.tar.gz archive (and "
             "data.cifar10.checksum its checksum)."
         ),
+        code=script_code("download.py"),
     script:
         "../scripts/download.py"
 
@@ -27,29 +28,22 @@ rule extract_cifar10:
     input:
         archive=rules.download_cifar10.output.archive,
     output:
-        batches=expand("data/cifar10/{dir}/{name}", dir=BATCH_DIR, name=CIFAR_FILES),
+        batches=expand(layout.BATCHES, source="cifar10", name=CIFAR_FILES),
     log:
         "logs/data/extract_cifar10.log",
     conda:
         "../envs/pipeline.yaml"
     params:
         names=CIFAR_FILES,
-        hint=batches_hint(),
+        hint=CIFAR.hint(),
+        code=script_code("extract.py"),
     script:
         "../scripts/extract.py"
 
 
 rule synthetic_cifar10:
-    input:
-        code=lib(
-            "data.cifar",
-            "data.synthetic",
-            "data.archive",
-            "data.splits",
-            "data.augment",
-        ),
     output:
-        batches=expand("data/synthetic/{dir}/{name}", dir=BATCH_DIR, name=CIFAR_FILES),
+        batches=expand(layout.BATCHES, source="synthetic", name=CIFAR_FILES),
     log:
         "logs/data/synthetic_cifar10.log",
     conda:
@@ -59,19 +53,19 @@ rule synthetic_cifar10:
         mem_mb=3000,
         runtime=20,
     params:
-        settings=config["data"]["synthetic"],
+        settings=CIFAR.synthetic,
+        code=script_code("synthetic.py"),
     script:
         "../scripts/synthetic.py"
 
 
 rule preprocess:
     input:
-        unpack(split_inputs),
-        code=lib("data.cifar", "data.synthetic", "data.archive", "data.splits"),
+        unpack(lambda w: CIFAR.split_batches(w.split)),
     output:
-        split=f"data/{DATA_SOURCE}/processed/{{split}}.npz",
+        split=layout.path(layout.SPLIT, source=CIFAR.source),
     log:
-        f"logs/data/{DATA_SOURCE}/preprocess_{{split}}.log",
+        f"logs/data/{CIFAR.source}/preprocess_{{split}}.log",
     conda:
         "../envs/pipeline.yaml"
     threads: 1
@@ -79,7 +73,8 @@ rule preprocess:
         mem_mb=4000,
         runtime=20,
     params:
-        split=lambda wildcards: split_config(wildcards.split),
-        hint=batches_hint(),
+        split=lambda w: CIFAR.split(w.split),
+        hint=CIFAR.hint(),
+        code=script_code("preprocess.py"),
     script:
         "../scripts/preprocess.py"

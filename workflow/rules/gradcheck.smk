@@ -3,18 +3,10 @@
 
 rule gradcheck:
     input:
-        split=lab_split,
-        code=lib(
-            "mlp.network",
-            "mlp.losses",
-            "activations",
-            "gradcheck",
-            "mlp.runs",
-            "nested",
-        ),
+        split=lambda w: PLAN.split_file(PLAN.lab(w.lab).split),
     output:
         table=report(
-            "results/{lab}/gradcheck.tsv",
+            layout.GRADCHECK,
             caption="../report/gradcheck.rst",
             category="{lab}",
             subcategory="gradient check",
@@ -29,6 +21,7 @@ rule gradcheck:
         mem_mb=2000,
         runtime=20,
     params:
-        spec=lambda wildcards: config[wildcards.lab]["gradcheck"],
+        spec=lambda w: PLAN.lab(w.lab).gradcheck,
+        code=script_code("gradcheck.py"),
     script:
         "../scripts/gradcheck.py"

@@ -3,45 +3,44 @@
 
 rule download_corpus:
     output:
-        text=f"data/text/{CORPUS['name']}.txt",
+        text=PLAN.corpus.download_file,
     log:
-        f"logs/data/download_corpus_{CORPUS['name']}.log",
+        f"logs/data/download_corpus_{PLAN.corpus.name}.log",
     conda:
         "../envs/pipeline.yaml"
     params:
-        url=CORPUS["url"],
-        checksum=CORPUS["checksum"],
-        local_copy=local_copy("lab4.corpus"),
-        retries=CORPUS["retries"],
+        url=PLAN.corpus.url,
+        checksum=PLAN.corpus.checksum,
+        local_copy=PLAN.corpus.local_copy,
+        retries=PLAN.corpus.retries,
         key="lab4.corpus",
         check=None,
         content_hint="",
+        code=script_code("download.py"),
     script:
         "../scripts/download.py"
 
 
 rule synthetic_corpus:
-    input:
-        code=lib("data.text"),
     output:
-        text="data/text/synthetic.txt",
+        text=layout.path(layout.CORPUS, corpus="synthetic"),
     log:
         "logs/data/synthetic_corpus.log",
     conda:
         "../envs/pipeline.yaml"
     params:
-        settings=CORPUS["synthetic"],
+        settings=PLAN.corpus.synthetic,
+        code=script_code("synthetic_corpus.py"),
     script:
         "../scripts/synthetic_corpus.py"
 
 
 rule rnn_gradcheck:
     input:
-        text=corpus_file(),
-        code=lib("rnn.network", "gradcheck", "rnn.runs", "data.text"),
+        text=PLAN.corpus.file,
     output:
         table=report(
-            "results/lab4/gradcheck.tsv",
+            layout.RNN_GRADCHECK,
             caption="../report/gradcheck.rst",
             category="lab4",
             subcategory="gradient check",
@@ -56,34 +55,34 @@ rule rnn_gradcheck:
         mem_mb=500,
         runtime=10,
     params:
-        spec=LAB4["gradcheck"],
+        spec=LAB4.gradcheck,
+        code=script_code("gradcheck.py"),
     script:
         "../scripts/gradcheck.py"
 
 
 rule rnn_train:
     input:
-        text=corpus_file(),
-        gradcheck="results/lab4/gradcheck.tsv",
-        code=RNN_CODE,
+        text=PLAN.corpus.file,
+        gradcheck=layout.RNN_GRADCHECK,
     output:
-        model="results/lab4/runs/{run}/model.npz",
-        smooth_loss="results/lab4/runs/{run}/smooth_loss.tsv",
-        validation="results/lab4/runs/{run}/validation.tsv",
+        model=layout.RNN_MODEL,
+        smooth_loss=layout.RNN_SMOOTH_LOSS,
+        validation=layout.RNN_VALIDATION,
         samples=report(
-            "results/lab4/runs/{run}/training_samples.md",
+            layout.RNN_TRAINING_SAMPLES,
             caption="../report/rnn_training_samples.rst",
             category="lab4",
             subcategory="synthesized text",
             labels={"run": "{run}", "text": "samples during training"},
         ),
-        metrics="results/lab4/runs/{run}/metrics.json",
+        metrics=layout.RNN_METRICS,
         # wall-clock record (validation loss against training seconds): not a result
-        timing="benchmarks/timing/lab4/runs/{run}.tsv",
+        timing=layout.RNN_TIMING,
     log:
         "logs/lab4/train/{run}.log",
     benchmark:
-        "benchmarks/jobs/lab4/train/{run}.tsv"
+        layout.JOB_RNN_TRAIN
     conda:
         "../envs/pipeline.yaml"
     threads: 1
@@ -91,23 +90,23 @@ rule rnn_train:
         mem_mb=1000,
         runtime=360,
     params:
-        settings=lambda wildcards: RNN_RUNS[wildcards.run],
-        where=lambda wildcards: f"lab4.runs.{wildcards.run}",
+        settings=lambda w: LAB4.runs[w.run].settings,
+        where=lambda w: LAB4.runs[w.run].source,
         # not an output: Snakemake must not delete it when a job is killed
-        checkpoint=lambda wildcards: f"{rnn_run_dir(wildcards.run)}/checkpoint.npz",
+        checkpoint=lambda w: LAB4.runs[w.run].file(layout.RNN_CHECKPOINT),
+        code=script_code("rnn_train.py"),
     script:
         "../scripts/rnn_train.py"
 
 
 rule rnn_sample:
     input:
-        model="results/lab4/runs/{run}/model.npz",
-        metrics="results/lab4/runs/{run}/metrics.json",
-        code=lib("rnn.sampling", "rnn.runs", "rnn.network", "data.text"),
+        model=layout.RNN_MODEL,
+        metrics=layout.RNN_METRICS,
     output:
-        passage="results/lab4/runs/{run}/passage.txt",
+        passage=layout.RNN_PASSAGE,
         samples=report(
-            "results/lab4/runs/{run}/samples.md",
+            layout.RNN_SAMPLES,
             caption="../report/rnn_samples.rst",
             category="lab4",
             subcategory="synthesized text",
@@ -118,18 +117,18 @@ rule rnn_sample:
     conda:
         "../envs/pipeline.yaml"
     params:
-        spec=LAB4["passages"],
+        spec=LAB4.passages,
+        code=script_code("rnn_sample.py"),
     script:
         "../scripts/rnn_sample.py"
 
 
 rule plot_smooth_loss:
     input:
-        smooth_loss="results/lab4/runs/{run}/smooth_loss.tsv",
-        code=lib("report.plots"),
+        smooth_loss=layout.RNN_SMOOTH_LOSS,
     output:
         figure=report(
-            "results/lab4/figures/{run}_smooth_loss.png",
+            layout.RNN_SMOOTH_LOSS_FIGURE,
             caption="../report/smooth_loss.rst",
             category="lab4",
             subcategory="training curves",
@@ -139,26 +138,27 @@ rule plot_smooth_loss:
         "logs/lab4/plot_smooth_loss/{run}.log",
     conda:
         "../envs/pipeline.yaml"
+    params:
+        code=script_code("plot_smooth_loss.py"),
     script:
         "../scripts/plot_smooth_loss.py"
 
 
 rule rnn_compare:
     input:
-        metrics=rnn_comparison_inputs("metrics"),
-        curves=rnn_comparison_inputs("curves"),
-        code=lib("report.plots"),
+        metrics=lambda w: inputs.rnn_comparison(PLAN, w.comparison, "metrics"),
+        curves=lambda w: inputs.rnn_comparison(PLAN, w.comparison, "curves"),
     output:
         tsv=report(
-            "results/lab4/comparison_{comparison}.tsv",
+            layout.RNN_COMPARISON,
             caption="../report/rnn_comparison.rst",
             category="lab4",
             subcategory="comparisons",
             labels={"table": "{comparison} (TSV)"},
         ),
-        md="results/lab4/comparison_{comparison}.md",
+        md=layout.RNN_COMPARISON_MD,
         figure=report(
-            "results/lab4/figures/comparison_{comparison}.png",
+            layout.RNN_COMPARISON_FIGURE,
             caption="../report/rnn_comparison.rst",
             category="lab4",
             subcategory="comparisons",
@@ -169,47 +169,47 @@ rule rnn_compare:
     conda:
         "../envs/pipeline.yaml"
     params:
-        runs=lambda wildcards: LAB4["comparisons"][wildcards.comparison],
+        runs=lambda w: LAB4.comparisons[w.comparison],
+        code=script_code("rnn_compare.py"),
     script:
         "../scripts/rnn_compare.py"
 
 
 rule rnn_compare_timing:
     input:
-        metrics=rnn_comparison_inputs("metrics"),
-        timing=rnn_comparison_inputs("timing"),
-        benchmarks=rnn_comparison_inputs("benchmarks"),
-        code=lib("report.plots"),
+        metrics=lambda w: inputs.rnn_comparison(PLAN, w.comparison, "metrics"),
+        timing=lambda w: inputs.rnn_comparison(PLAN, w.comparison, "timing"),
+        benchmarks=lambda w: inputs.rnn_comparison(PLAN, w.comparison, "benchmarks"),
     output:
-        tsv="benchmarks/timing/lab4/comparison_{comparison}.tsv",
-        md="benchmarks/timing/lab4/comparison_{comparison}.md",
-        figure="benchmarks/timing/lab4/comparison_{comparison}_seconds.png",
+        tsv=layout.RNN_COMPARISON_TIMING,
+        md=layout.RNN_COMPARISON_TIMING_MD,
+        figure=layout.RNN_COMPARISON_TIMING_FIGURE,
     log:
         "logs/lab4/compare_timing/{comparison}.log",
     conda:
         "../envs/pipeline.yaml"
     params:
-        runs=lambda wildcards: LAB4["comparisons"][wildcards.comparison],
+        runs=lambda w: LAB4.comparisons[w.comparison],
+        code=script_code("rnn_compare.py"),
     script:
         "../scripts/rnn_compare.py"
 
 
 rule rnn_sampling:
     input:
-        model=lambda wildcards: f"{rnn_run_dir(LAB4['sampling']['run'])}/model.npz",
-        text=corpus_file(),
-        code=lib("rnn.sampling", "rnn.runs", "rnn.network", "data.text", "report.plots"),
+        model=lambda w: inputs.rnn_sampling_model(PLAN),
+        text=PLAN.corpus.file,
     output:
         tsv=report(
-            "results/lab4/sampling.tsv",
+            layout.RNN_SAMPLING,
             caption="../report/rnn_sampling.rst",
             category="lab4",
             subcategory="sampling",
             labels={"table": "sampling comparison (TSV)"},
         ),
-        md="results/lab4/sampling.md",
+        md=layout.RNN_SAMPLING_MD,
         figure=report(
-            "results/lab4/figures/sampling.png",
+            layout.RNN_SAMPLING_FIGURE,
             caption="../report/rnn_sampling.rst",
             category="lab4",
             subcategory="sampling",
@@ -224,7 +224,8 @@ rule rnn_sampling:
         mem_mb=1000,
         runtime=20,
     params:
-        spec=LAB4.get("sampling", {}),
+        spec=LAB4.sampling or {},
+        code=script_code("rnn_sampling.py"),
     script:
         "../scripts/rnn_sampling.py"
 

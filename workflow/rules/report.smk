@@ -3,17 +3,17 @@
 
 rule results_table:
     input:
-        metrics=lambda wildcards: list(table_entries(wildcards).values()),
+        metrics=lambda w: list(inputs.table_entries(PLAN, w.lab, w.table).values()),
     output:
         tsv=report(
-            "results/{lab}/{table}.tsv",
+            layout.TABLE,
             caption="../report/results_table.rst",
             category="{lab}",
             subcategory="results",
             labels={"table": "{table} (TSV)"},
         ),
         md=report(
-            "results/{lab}/{table}.md",
+            layout.TABLE_MD,
             caption="../report/results_table.rst",
             category="{lab}",
             subcategory="results",
@@ -24,8 +24,9 @@ rule results_table:
     conda:
         "../envs/pipeline.yaml"
     params:
-        names=lambda wildcards: list(table_entries(wildcards)),
-        data=cifar_data(),
+        names=lambda w: list(inputs.table_entries(PLAN, w.lab, w.table)),
+        data=CIFAR.described(),
+        code=script_code("collect.py"),
     script:
         "../scripts/collect.py"
 
@@ -34,27 +35,27 @@ rule results_table:
 # Snakemake's benchmark files, gathered per lab into one table under benchmarks/timing/.
 rule timing_table:
     input:
-        benchmarks=lambda wildcards: list(timed_jobs(wildcards).values()),
+        benchmarks=lambda w: list(inputs.timed_jobs(PLAN, w.lab).values()),
     output:
-        tsv="benchmarks/timing/{lab}.tsv",
+        tsv=layout.TIMING,
     log:
         "logs/{lab}/timing_table.log",
     conda:
         "../envs/pipeline.yaml"
     params:
-        rows=lambda wildcards: {job: [f] for job, f in timed_jobs(wildcards).items()},
+        rows=lambda w: {job: [f] for job, f in inputs.timed_jobs(PLAN, w.lab).items()},
         key="job",
+        code=script_code("timing_table.py"),
     script:
         "../scripts/timing_table.py"
 
 
 rule plot_comparison:
     input:
-        histories=comparison_histories,
-        code=lib("report.plots"),
+        histories=lambda w: inputs.comparison_histories(PLAN, w.lab, w.comparison),
     output:
         figure=report(
-            "results/{lab}/figures/compare_{comparison}.png",
+            layout.COMPARISON_FIGURE,
             caption="../report/comparison.rst",
             category="{lab}",
             subcategory="comparisons",
@@ -65,18 +66,18 @@ rule plot_comparison:
     conda:
         "../envs/pipeline.yaml"
     params:
-        runs=lambda wildcards: comparisons(wildcards.lab)[wildcards.comparison],
+        runs=lambda w: PLAN.lab(w.lab).comparisons[w.comparison],
+        code=script_code("plot_comparison.py"),
     script:
         "../scripts/plot_comparison.py"
 
 
 rule plot_curves:
     input:
-        history=history_of,
-        code=lib("report.plots"),
+        history=lambda w: inputs.history_of(PLAN, w.lab, w.name),
     output:
         figure=report(
-            "results/{lab}/figures/{name}_curves.png",
+            layout.CURVES,
             caption="../report/curves.rst",
             category="{lab}",
             subcategory="training curves",
@@ -86,18 +87,19 @@ rule plot_curves:
         "logs/{lab}/plot_curves/{name}.log",
     conda:
         "../envs/pipeline.yaml"
+    params:
+        code=script_code("plot_curves.py"),
     script:
         "../scripts/plot_curves.py"
 
 
 rule plot_templates:
     input:
-        params="results/{lab}/runs/{run}/params.npz",
-        meta=batches_dir() / "batches.meta",
-        code=lib("report.plots"),
+        params=layout.RUN_PARAMS,
+        meta=CIFAR.batch_file("batches.meta"),
     output:
         figure=report(
-            "results/{lab}/figures/{run}_templates.png",
+            layout.TEMPLATES,
             caption="../report/templates.rst",
             category="{lab}",
             subcategory="class templates",
@@ -108,7 +110,8 @@ rule plot_templates:
     conda:
         "../envs/pipeline.yaml"
     params:
-        hint=batches_hint(),
+        hint=CIFAR.hint(),
+        code=script_code("plot_templates.py"),
     script:
         "../scripts/plot_templates.py"
 
@@ -128,34 +131,30 @@ localrules:
 # The headline: how did each lab do, next to the course's and the best student's numbers.
 rule summary:
     input:
-        unpack(lambda wildcards: summary_inputs()),
-        intro=Path(workflow.basedir) / "workflow/report/workflow.rst",
-        code=lib("report.summary", "mlp.ablation"),
+        unpack(lambda w: targets.summary_inputs(PLAN)),
     output:
         md=report(
-            "results/summary.md",
+            layout.SUMMARY,
             caption="../report/summary.rst",
             category="summary",
             labels={"table": "headline (markdown)"},
         ),
-        front=FRONT_PAGE,
+        front=layout.FRONT_PAGE,
     log:
         "logs/summary.log",
     conda:
         "../envs/pipeline.yaml"
     params:
         labs=LABS,
-        titles={
-            "lab1": "one-layer softmax classifier",
-            "lab2": "two-layer network, cyclical learning rates, lambda search",
-            "lab3": "k-layer network with batch normalisation",
-            "lab4": "character-level RNN",
-        },
-        data={"cifar": cifar_data(), "corpus": corpus_data()},
-        headline={lab: config[lab]["headline"] for lab in [*LABS, "lab4"]},
-        figures={lab: key_figures(lab) for lab in [*LABS, "lab4"]},
-        linkable=lambda wildcards: unique_report_names(),
-        reference=config["lab4"]["reference"],
+        titles=TITLES,
+        data={"cifar": CIFAR.described(), "corpus": PLAN.corpus.described()},
+        headline={lab: PLAN.lab(lab).headline for lab in LABS} | {"lab4": LAB4.headline},
+        figures={lab: targets.key_figures(PLAN, lab) for lab in [*LABS, "lab4"]},
+        linkable=lambda w: unique_report_names(),
+        reference=LAB4.reference,
+        # the text, not the file: a path would rerun the summary when the project moves
+        intro=(WORKFLOW_DIR / "report" / "workflow.rst").read_text(encoding="utf-8"),
+        code=script_code("summary.py"),
     script:
         "../scripts/summary.py"
 
@@ -168,7 +167,7 @@ for _target in [*LABS, "lab4", "report"]:
         name:
             _target
         input:
-            targets_of(_target),
+            targets.of(PLAN, _target),
         localrule: True
 
 

@@ -6,65 +6,63 @@
 
 
 rule search_coarse_grid:
-    input:
-        code=lib("search"),
     output:
-        grid="results/{lab}/search/{search}/coarse_grid.tsv",
+        grid=layout.path(layout.SEARCH_GRID, stage="coarse"),
     log:
         "logs/{lab}/search/{search}/coarse_grid.log",
     conda:
         "../envs/pipeline.yaml"
     params:
-        spec=lambda wildcards: searches(wildcards.lab)[wildcards.search],
+        spec=lambda w: PLAN.search(w.lab, w.search).spec,
+        code=script_code("search_grid.py"),
     script:
         "../scripts/search_grid.py"
 
 
 rule search_random_grid:
-    input:
-        code=lib("search"),
     output:
-        grid="results/{lab}/search/{search}/random_grid.tsv",
+        grid=layout.path(layout.SEARCH_GRID, stage="random"),
     log:
         "logs/{lab}/search/{search}/random_grid.log",
     conda:
         "../envs/pipeline.yaml"
     params:
-        spec=lambda wildcards: searches(wildcards.lab)[wildcards.search],
-        where=search_key,
+        spec=lambda w: PLAN.search(w.lab, w.search).spec,
+        where=lambda w: PLAN.search(w.lab, w.search).key,
+        code=script_code("search_grid.py"),
     script:
         "../scripts/search_grid.py"
 
 
 rule search_fine_grid:
     input:
-        grid="results/{lab}/search/{search}/coarse_grid.tsv",
-        metrics=lambda wildcards: stage_metrics(wildcards, "coarse"),
-        code=lib("search"),
+        grid=layout.path(layout.SEARCH_GRID, stage="coarse"),
+        metrics=lambda w: inputs.stage_metrics(PLAN, w.lab, w.search, "coarse"),
     output:
-        grid="results/{lab}/search/{search}/fine_grid.tsv",
+        grid=layout.path(layout.SEARCH_GRID, stage="fine"),
     log:
         "logs/{lab}/search/{search}/fine_grid.log",
     conda:
         "../envs/pipeline.yaml"
     params:
-        spec=lambda wildcards: searches(wildcards.lab)[wildcards.search],
-        where=search_key,
+        spec=lambda w: PLAN.search(w.lab, w.search).spec,
+        where=lambda w: PLAN.search(w.lab, w.search).key,
+        code=script_code("search_grid.py"),
     script:
         "../scripts/search_grid.py"
 
 
 rule search_trial:
     input:
-        unpack(search_trial_inputs),
+        unpack(lambda w: inputs.search_trial(PLAN, w.lab, w.search, w.stage)),
     output:
-        params="results/{lab}/search/{search}/{stage}/{trial}/params.npz",
-        history="results/{lab}/search/{search}/{stage}/{trial}/history.tsv",
-        metrics="results/{lab}/search/{search}/{stage}/{trial}/metrics.json",
+        params=layout.TRIAL_PARAMS,
+        history=layout.TRIAL_HISTORY,
+        metrics=layout.TRIAL_METRICS,
     log:
         "logs/{lab}/search/{search}/{stage}/{trial}.log",
     benchmark:
-        "benchmarks/jobs/{lab}/search/{search}/{stage}/{trial}.tsv"
+        layout.JOB_TRIAL
     conda:
         "../envs/pipeline.yaml"
     threads: 1
@@ -72,35 +70,35 @@ rule search_trial:
         mem_mb=3000,
         runtime=120,
     params:
-        settings=lambda wildcards: search_settings(wildcards.lab, wildcards.search),
-        parameters=lambda wildcards: search_parameters(wildcards.lab, wildcards.search),
-        row=lambda wildcards: int(wildcards.trial),
+        settings=lambda w: PLAN.search(w.lab, w.search).trial_settings,
+        parameters=lambda w: PLAN.search(w.lab, w.search).parameters,
+        row=lambda w: int(w.trial),
+        code=script_code("train.py"),
     script:
         "../scripts/train.py"
 
 
 rule search_rank:
     input:
-        unpack(search_rank_inputs),
-        code=lib("search", "report.plots"),
+        unpack(lambda w: inputs.search_rank(PLAN, w.lab, w.search)),
     output:
         ranked=report(
-            "results/{lab}/search/{search}/ranked.tsv",
+            layout.SEARCH_RANKED,
             caption="../report/search_ranked.rst",
             category="{lab}",
             subcategory="{search} search",
             labels={"table": "all trials, ranked"},
         ),
-        ranked_md="results/{lab}/search/{search}/ranked.md",
+        ranked_md=layout.SEARCH_RANKED_MD,
         best=report(
-            "results/{lab}/search/{search}/best.md",
+            layout.SEARCH_BEST,
             caption="../report/search_best.rst",
             category="{lab}",
             subcategory="{search} search",
             labels={"table": "3 best per stage"},
         ),
         figure=report(
-            "results/{lab}/search/{search}/search.png",
+            layout.SEARCH_FIGURE,
             caption="../report/search_figure.rst",
             category="{lab}",
             subcategory="{search} search",
@@ -111,25 +109,26 @@ rule search_rank:
     conda:
         "../envs/pipeline.yaml"
     params:
-        spec=lambda wildcards: searches(wildcards.lab)[wildcards.search],
-        stages=lambda wildcards: search_stages(wildcards.lab, wildcards.search),
-        title=lambda wildcards: f"{wildcards.lab}: {wildcards.search} search",
-        where=search_key,
+        spec=lambda w: PLAN.search(w.lab, w.search).spec,
+        stages=lambda w: PLAN.search(w.lab, w.search).stages,
+        title=lambda w: f"{w.lab}: {w.search} search",
+        where=lambda w: PLAN.search(w.lab, w.search).key,
+        code=script_code("search_rank.py"),
     script:
         "../scripts/search_rank.py"
 
 
 rule search_final:
     input:
-        unpack(search_final_inputs),
+        unpack(lambda w: inputs.search_final(PLAN, w.lab, w.search)),
     output:
-        params="results/{lab}/search/{search}/final/params.npz",
-        history="results/{lab}/search/{search}/final/history.tsv",
-        metrics="results/{lab}/search/{search}/final/metrics.json",
+        params=layout.FINAL_PARAMS,
+        history=layout.FINAL_HISTORY,
+        metrics=layout.FINAL_METRICS,
     log:
         "logs/{lab}/search/{search}/final.log",
     benchmark:
-        "benchmarks/jobs/{lab}/search/{search}/final.tsv"
+        layout.JOB_FINAL
     conda:
         "../envs/pipeline.yaml"
     threads: 1
@@ -137,11 +136,10 @@ rule search_final:
         mem_mb=3000,
         runtime=120,
     params:
-        settings=lambda wildcards: search_settings(
-            wildcards.lab, wildcards.search, final=True
-        ),
-        parameters=lambda wildcards: search_parameters(wildcards.lab, wildcards.search),
+        settings=lambda w: PLAN.search(w.lab, w.search).final_settings,
+        parameters=lambda w: PLAN.search(w.lab, w.search).parameters,
         row=0,  # the ranked table's best trial
+        code=script_code("train.py"),
     script:
         "../scripts/train.py"
 

@@ -1,19 +1,19 @@
 # Training: one job per run of a lab (config: <lab>.runs, merged over <lab>.defaults, and the
-# runs the bonus sections generate).  Its inputs: the run's split, the gradient check, the
-# library and, if its cyclic bounds come from a range test, that test's proposal.
+# runs the bonus sections generate).  Its inputs: the run's split, the gradient check and, if
+# its cyclic bounds come from a range test, that test's proposal.
 
 
 rule train:
     input:
-        unpack(train_inputs),
+        unpack(lambda w: inputs.train(PLAN, w.lab, w.run)),
     output:
-        params="results/{lab}/runs/{run}/params.npz",
-        history="results/{lab}/runs/{run}/history.tsv",
-        metrics="results/{lab}/runs/{run}/metrics.json",
+        params=layout.RUN_PARAMS,
+        history=layout.RUN_HISTORY,
+        metrics=layout.RUN_METRICS,
     log:
         "logs/{lab}/train/{run}.log",
     benchmark:
-        "benchmarks/jobs/{lab}/train/{run}.tsv"
+        layout.JOB_TRAIN
     conda:
         "../envs/pipeline.yaml"
     threads: 1
@@ -21,6 +21,7 @@ rule train:
         mem_mb=3000,
         runtime=120,
     params:
-        settings=lambda wildcards: RUN_SETTINGS[wildcards.lab][wildcards.run],
+        settings=lambda w: PLAN.run(w.lab, w.run).settings,
+        code=script_code("train.py"),
     script:
         "../scripts/train.py"

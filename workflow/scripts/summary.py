@@ -44,7 +44,6 @@ labs.append(
     )
 )
 Path(snakemake.output.md).write_text(markdown(labs), encoding="utf-8")
-intro = Path(inputs.intro).read_text(encoding="utf-8")
 Path(snakemake.output.front).write_text(
-    front_page(labs, intro, set(params.linkable)), encoding="utf-8"
+    front_page(labs, params.intro, set(params.linkable)), encoding="utf-8"
 )

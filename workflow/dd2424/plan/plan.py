@@ -1,0 +1,114 @@
+"""``make_plan``: the whole pipeline a config describes, checked, as frozen data."""
+
+from __future__ import annotations
+
+import copy
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from . import layout
+from .data import Cifar, Corpus, cifar_plan, corpus_plan
+from .mlp import (
+    Mlp,
+    SettingsCheck,
+    check_gradcheck,
+    check_range_test_refs,
+    check_run_lists,
+    mlp_plan,
+)
+from .rnn import Rnn, rnn_plan
+from .schema import SCHEMA_DIR, schema
+from .searches import Search, search_plan
+
+#: the headline's title of each lab
+TITLES = {
+    "lab1": "one-layer softmax classifier",
+    "lab2": "two-layer network, cyclical learning rates, lambda search",
+    "lab3": "k-layer network with batch normalisation",
+    "lab4": "character-level RNN",
+}
+
+
+@dataclass(frozen=True)
+class Plan:
+    """Everything a config plans: the data, labs 1-3 (runs, ensembles, range tests, searches)
+    and lab 4.  Built and checked by ``make_plan``; the rules read their inputs and params from
+    it (``dd2424.plan.inputs``), and ``dd2424.plan.targets`` lists what each target builds."""
+
+    cifar: Cifar
+    corpus: Corpus
+    labs: dict[str, Mlp]
+    searches: dict[str, dict[str, Search]]
+    lab4: Rnn
+    config: dict = field(repr=False)
+
+    @property
+    def lab_names(self) -> list[str]:
+        """Labs 1-3 that the config has (lab 4 is always there)."""
+        return list(self.labs)
+
+    def lab(self, lab: str) -> Mlp:
+        return self.labs[lab]
+
+    def run(self, lab: str, run: str):
+        return self.labs[lab].runs[run]
+
+    def search(self, lab: str, search: str) -> Search:
+        return self.searches[lab][search]
+
+    def split_file(self, split: str) -> str:
+        return self.cifar.split_file(split)
+
+    def gradcheck_gate(self, lab: str) -> list[str] | str:
+        """Training waits for the lab's gradient check (which fails the workflow if it
+        fails)."""
+        return layout.path(layout.GRADCHECK, lab=lab) if self.labs[lab].gradcheck else []
+
+
+def make_plan(
+    config: dict,
+    start_dir: str | Path | None = ".",
+    working_dir: str | Path = ".",
+    schema_dir: str | Path = SCHEMA_DIR,
+) -> Plan:
+    """The plan of ``config`` (config/config.yaml merged with any --configfile), checked.
+
+    ``start_dir``: where Snakemake was started (relative ``local_copy`` paths are taken from
+    there; None if unknown); ``working_dir``: its working directory (corpus files already there are
+    read to check the settings against the text's length).  Raises ``ConfigError`` naming the
+    key, the value and the fix for the first problem found."""
+    directory = str(schema_dir)
+    config = schema("config.schema.yaml", directory).checked(
+        copy.deepcopy(config), "(config/config.yaml merged with --configfile files)"
+    )
+    workdir = Path(working_dir)
+    start_dir = None if start_dir is None else Path(start_dir)
+    cifar = cifar_plan(config, start_dir, workdir)
+    corpus = corpus_plan(config, start_dir, workdir)
+    check = SettingsCheck(schema("run.schema.yaml", directory), cifar)
+    names = sorted(key for key in config if re.fullmatch(r"lab[1-3]", key))
+    labs = {lab: mlp_plan(lab, config[lab], check) for lab in names}
+    for lab in labs.values():
+        cifar.split(lab.split)
+        check_run_lists(lab)
+        check_gradcheck(lab, cifar)
+    searches = {
+        lab: {
+            name: search_plan(lab, name, config[lab], cifar, check)
+            for name in config[lab].get("searches", {})
+        }
+        for lab in names
+    }
+    for name, lab in labs.items():
+        check_range_test_refs(
+            lab,
+            [(run.source, run.settings) for run in lab.runs.values()]
+            + [
+                (search.key, settings)
+                for search in searches[name].values()
+                for settings in (search.trial_settings, search.final_settings)
+            ],
+        )
+    lab4 = rnn_plan(config["lab4"], schema("rnn_run.schema.yaml", directory), corpus, workdir)
+    return Plan(cifar=cifar, corpus=corpus, labs=labs, searches=searches, lab4=lab4, config=config)
