@@ -117,11 +117,12 @@ def project_seconds(data, K: int, n_updates: int, dtype: str) -> float:
     (no sampling, no logging)."""
     import numpy as np
 
-    from dd2424.rnn.trainer import RNNConfig, Trainer, train
+    from dd2424.rnn.state import RNNConfig, TrainingState
+    from dd2424.rnn.trainer import train
     from dd2424.rnn.walks import Walk
 
     walk = Walk("sequential", [(0, len(data))], 25, 1, np.random.default_rng(SEED))
-    state = Trainer(RNNConfig(dtype=dtype), K, np.random.default_rng(SEED), walk=walk)
+    state = TrainingState(RNNConfig(dtype=dtype), K, np.random.default_rng(SEED), walk=walk)
     history = train(state, data, n_updates, loss_every=10**9, sample_every=None, log_every=0)
     return history.seconds
 
@@ -134,12 +135,13 @@ def batch_seconds(data, K: int, n_updates: int, batch: int) -> float:
     ``batch`` sequences each (the sequential walk: the text cut into ``batch`` lanes)."""
     import numpy as np
 
-    from dd2424.rnn.trainer import RNNConfig, Trainer, train
+    from dd2424.rnn.state import RNNConfig, TrainingState
+    from dd2424.rnn.trainer import train
     from dd2424.rnn.walks import Walk, cut
 
     walk = Walk("sequential", cut(0, len(data), batch), 25, batch, np.random.default_rng(SEED))
     cfg = RNNConfig(dtype="float32", batch=batch)
-    state = Trainer(cfg, K, np.random.default_rng(SEED), walk=walk)
+    state = TrainingState(cfg, K, np.random.default_rng(SEED), walk=walk)
     history = train(state, data, n_updates, loss_every=10**9, sample_every=None, log_every=0)
     return history.seconds
 
@@ -252,9 +254,9 @@ def check_reference(data, K: int) -> str:
     """One update of the reference and of the project from the same parameters must agree."""
     import numpy as np
 
-    from dd2424.rnn.trainer import RNNConfig, Trainer
+    from dd2424.rnn.state import RNNConfig, TrainingState
 
-    state = Trainer(RNNConfig(), K, np.random.default_rng(SEED))
+    state = TrainingState(RNNConfig(), K, np.random.default_rng(SEED))
     ref = OneHotRNN({k: v.copy() for k, v in state.params.items()}, np.float64)
     loss_ref, _ = ref.step(data[:25].tolist(), data[1:26].tolist(), np.zeros((100, 1)))
     loss, _ = state.step(data[:25], data[1:26], np.zeros(100))
@@ -293,7 +295,7 @@ def worker(size: dict, args) -> dict:
             f"the products of {n_batch} B={BATCH} updates alone, "
             f"{flop_per_char(100, K) / 1e3:.0f} kFLOP/char"
         ),
-        "project": "dd2424.rnn.trainer.Trainer + train (no sampling)",
+        "project": "dd2424.rnn.state.TrainingState + trainer.train (no sampling)",
         "one-hot": check_reference(data, K),
         "PyTorch loop": "batch 1, explicit loop, autograd, clip_grad_value_, AdaGrad by hand",
         "PyTorch nn.RNN": "batch 1, nn.RNN on one-hot input + Linear (+ its 2nd bias b_hh)",

@@ -4,7 +4,7 @@ import yaml
 from conftest import ROOT
 
 from dd2424 import activations, gradcheck
-from dd2424.mlp import losses, network
+from dd2424.mlp import batchnorm, losses, network
 
 
 def test_softmax_is_stable_at_large_logits():
@@ -205,7 +205,7 @@ def test_evaluation_normalises_with_the_moving_averages(rng):
 def test_batchnorm_backward_is_equation_37(rng):
     G, S = rng.standard_normal((5, 3)), rng.standard_normal((5, 3))
     mu, v, n = S.mean(0), S.var(0), 5
-    out = network.batchnorm_backward(G, S, mu, v, 1e-12)
+    out = batchnorm.backward(G, S, mu, v, 1e-12)
     s1, s2 = (v + 1e-12) ** -0.5, (v + 1e-12) ** -1.5
     G1, G2, D = G * s1, G * s2, S - mu
     # the spec's column form, transposed: G^T = G1^T - (1/n) G1^T 1 1^T - (1/n) D^T o (c 1^T)
@@ -228,7 +228,7 @@ def test_batchnorm_backward_is_equation_37(rng):
 def test_a_broken_batchnorm_backward_fails_the_configured_lab3_thresholds(bug, rng, monkeypatch):
     spec = yaml.safe_load((ROOT / "config/config.yaml").read_text())["lab3"]["gradcheck"]
     net, params, X, y = _bn_problem(rng, (12, 9), n=10)
-    right = network.batchnorm_backward
+    right = batchnorm.backward
 
     def broken(G, S, mu, v, eps):
         n = len(G)
@@ -247,7 +247,7 @@ def test_a_broken_batchnorm_backward_fails_the_configured_lab3_thresholds(bug, r
     thresholds = spec["abs_threshold"], spec["rel_threshold"]
     good = gradcheck.compare("ok", net.gradients(params, X, y, 0.0), numeric, *thresholds)
     assert all(r.passed for r in good)
-    monkeypatch.setattr(network, "batchnorm_backward", broken)
+    monkeypatch.setattr(batchnorm, "backward", broken)
     bad = gradcheck.compare("bug", net.gradients(params, X, y, 0.0), numeric, *thresholds)
     assert not all(r.passed for r in bad)
 

@@ -16,7 +16,8 @@ from dd2424 import gradcheck
 from dd2424.data import text
 from dd2424.rnn import network as rnn
 from dd2424.rnn import optim, sampling, walks
-from dd2424.rnn.trainer import RNNConfig, Trainer, train
+from dd2424.rnn.state import RNNConfig, TrainingState
+from dd2424.rnn.trainer import train
 
 TAU = 25
 
@@ -161,7 +162,7 @@ def test_clipping_is_applied_once_to_the_final_gradients():
     """K = 3 ('a', 'b', 'c'), m = 2: 10 steps where c is the target but p_c ~ 0, then 10 steps
     where p_c ~ 1 but a is the target.  dc[c] sums to ~0; clipping the running sums at every
     step (the student's bug) would give +5.  dc[a] ~ -10 is clipped to -5."""
-    trainer = Trainer(RNNConfig(m=2, seq_length=20), 3, np.random.default_rng(0))
+    trainer = TrainingState(RNNConfig(m=2, seq_length=20), 3, np.random.default_rng(0))
     p = trainer.params
     p["W"][...] = 0
     p["b"][...] = 0
@@ -406,7 +407,7 @@ def sequential_trainer(cfg, K, rng, n, **kwargs):
         cfg.batch,
         np.random.default_rng(1),
     )
-    return Trainer(cfg, K, rng, walk=walk, **kwargs)
+    return TrainingState(cfg, K, rng, walk=walk, **kwargs)
 
 
 def test_training_loop_carries_and_resets_hprev(corpus):
@@ -487,7 +488,7 @@ def test_resumed_training_is_bit_identical(
 
     def fresh():
         walk = walks.Walk(kind, pieces, cfg.seq_length, batch, np.random.default_rng([1, 3]))
-        return Trainer(cfg, vocab.K, np.random.default_rng(3), vocab.to_list(), walk, select)
+        return TrainingState(cfg, vocab.K, np.random.default_rng(3), vocab.to_list(), walk, select)
 
     one = fresh()
     h_one = train(one, d, 300, **kwargs)
@@ -495,7 +496,7 @@ def test_resumed_training_is_bit_identical(
     h_a = train(first, d, 137, **kwargs)
     first.save(tmp_path / "state.npz")
     assert sorted(os.listdir(tmp_path)) == ["state.npz"]
-    second = Trainer.load(tmp_path / "state.npz")
+    second = TrainingState.load(tmp_path / "state.npz")
     assert second.vocab == vocab.to_list() and second.config == cfg
     h_b = train(second, d, 163, **kwargs)
 
@@ -525,7 +526,7 @@ def test_validation_rule_keeps_the_parameters_of_the_best_evaluation(corpus):
     vocab, data = corpus
     cfg = RNNConfig(m=12, dtype="float64", optimizer="adam", eta=0.01)
     walk = walks.Walk("sequential", [(0, 2000)], 25, 1, np.random.default_rng(0))
-    trainer = Trainer(cfg, vocab.K, np.random.default_rng(0), walk=walk, select="validation")
+    trainer = TrainingState(cfg, vocab.K, np.random.default_rng(0), walk=walk, select="validation")
     val = data[2000:2600]
     history = train(trainer, data, 200, val=val, eval_every=50, end=200)
     scores = [v for _, v, _ in history.validation]
@@ -559,7 +560,7 @@ def test_every_optimizer_and_batch_size_learns(corpus, optimizer, batch):
     vocab, data = corpus
     cfg = RNNConfig(m=32, optimizer=optimizer, batch=batch, eta=0.003 if batch > 1 else None)
     walk = walks.Walk("chunks", walks.cut(0, 18_000, 40), 25, batch, np.random.default_rng(0))
-    trainer = Trainer(cfg, vocab.K, np.random.default_rng(0), walk=walk, select="validation")
+    trainer = TrainingState(cfg, vocab.K, np.random.default_rng(0), walk=walk, select="validation")
     history = train(trainer, data, 600, val=data[18_000:], eval_every=600, end=600)
     (_, before, _), (_, after, _) = history.validation
     assert before == pytest.approx(math.log(vocab.K), rel=0.01)

@@ -14,9 +14,11 @@ import pytest
 
 from dd2424.data.text import synthetic_text
 from dd2424.io import load_arrays, save_arrays
+from dd2424.rnn import model as rnn_model
 from dd2424.rnn import network as rnn
 from dd2424.rnn import runs as rnn_runs
-from dd2424.rnn.trainer import Trainer
+from dd2424.rnn import settings as rnn_settings
+from dd2424.rnn.state import TrainingState
 
 SETTINGS = {
     "m": 24,
@@ -75,7 +77,7 @@ def test_gradient_check_of_the_mini_batch_adds_rows(text):
 
 
 def test_too_long_a_gradient_check_names_the_key(text):
-    with pytest.raises(rnn_runs.SettingsError, match=r"lab4\.gradcheck\.seq_length = 4000"):
+    with pytest.raises(rnn_settings.SettingsError, match=r"lab4\.gradcheck\.seq_length = 4000"):
         rnn_runs.gradient_check(GRADCHECK | {"seq_length": 4000, "batch": 2}, text)
 
 
@@ -89,18 +91,18 @@ def test_records_cover_the_run(uninterrupted, text):
     K = r.vocab.K
     assert r.smooth_loss[0][1] == pytest.approx(25 * np.log(K), rel=0.02)  # uniform start
     assert r.smooth_loss[-1][1] < 0.8 * 25 * np.log(K)
-    model = rnn_runs.Model.from_arrays(rnn_runs.model_arrays(r))
+    model = rnn_model.Model.from_arrays(rnn_model.model_arrays(r))
     assert len(model.generate(1000, seed=1)) == 1000
 
 
 def test_epochs_set_the_length_when_updates_is_null():
     n = 1_107_542  # the Goblet text
     settings = SETTINGS | {"updates": None, "epochs": 2}
-    assert rnn_runs.total_updates(settings, n) == 88_602
+    assert rnn_settings.total_updates(settings, n) == 88_602
     # B = 4: a quarter of the updates (each lane walks a quarter of the book)
-    assert rnn_runs.total_updates(settings | {"batch": 4}, n) == 2 * (4 * 11_075 // 4)
+    assert rnn_settings.total_updates(settings | {"batch": 4}, n) == 2 * (4 * 11_075 // 4)
     held_out = settings | {"validation": {"mode": "tail", "fraction": 0.05}}
-    assert rnn_runs.total_updates(held_out, n) == 2 * ((n - 55_377 - 26) // 25 + 1)
+    assert rnn_settings.total_updates(held_out, n) == 2 * ((n - 55_377 - 26) // 25 + 1)
 
 
 def test_the_validation_text_is_never_part_of_a_piece():
@@ -111,11 +113,11 @@ def test_the_validation_text_is_never_part_of_a_piece():
             {"mode": "chunk", "chunk": 3},
         ):
             settings = SETTINGS | {"walk": walk, "batch": 3, "validation": validation}
-            segments, (a, b) = rnn_runs.split(n, settings)
+            segments, (a, b) = rnn_settings.split(n, settings)
             assert b - a == 1000
-            for start, stop in rnn_runs.pieces(n, settings):
+            for start, stop in rnn_settings.pieces(n, settings):
                 assert stop <= a or start >= b, (walk, validation, start, stop)
-    assert rnn_runs.split(n, SETTINGS) == ([(0, n)], None)
+    assert rnn_settings.split(n, SETTINGS) == ([(0, n)], None)
 
 
 @pytest.mark.parametrize(
@@ -132,7 +134,7 @@ def test_the_validation_text_is_never_part_of_a_piece():
     ],
 )
 def test_settings_the_text_is_too_short_for_name_the_key(text, changes, words):
-    with pytest.raises(rnn_runs.SettingsError) as err:
+    with pytest.raises(rnn_settings.SettingsError) as err:
         rnn_runs.train_resumable(SETTINGS | changes, text, where="lab4.runs.x")
     for word in words:
         assert word in str(err.value)
@@ -148,8 +150,8 @@ def test_settings_the_text_is_too_short_for_name_the_key(text, changes, words):
 def test_a_corpus_that_cannot_be_read_names_the_file_and_the_fix(tmp_path, content, words):
     path = tmp_path / "corpus.txt"
     path.write_bytes(content)
-    with pytest.raises(rnn_runs.SettingsError) as err:
-        rnn_runs.read_corpus(path)
+    with pytest.raises(rnn_settings.SettingsError) as err:
+        rnn_settings.read_corpus(path)
     assert str(path) in str(err.value)
     for word in words:
         assert word in str(err.value)
@@ -208,7 +210,7 @@ def test_a_killed_run_resumes_to_the_same_final_model(uninterrupted, text, tmp_p
     child.send_signal(signal.SIGKILL)  # a real kill, mid-run
     child.wait()
     assert child.returncode == -signal.SIGKILL, "the run ended before it could be killed"
-    saved = Trainer.load(ckpt).update
+    saved = TrainingState.load(ckpt).update
     assert 0 < saved < 2500
 
     resumed = rnn_runs.train_resumable(settings, text, ckpt)
@@ -225,7 +227,7 @@ def test_a_killed_run_resumes_to_the_same_final_model(uninterrupted, text, tmp_p
     assert resumed.smooth_loss == reference.smooth_loss
     assert resumed.validation == reference.validation
     assert resumed.samples == reference.samples
-    ma, mb = rnn_runs.model_arrays(resumed), rnn_runs.model_arrays(reference)
+    ma, mb = rnn_model.model_arrays(resumed), rnn_model.model_arrays(reference)
     assert ma.keys() == mb.keys()
     for key in ma:
         np.testing.assert_array_equal(ma[key], mb[key])
@@ -233,8 +235,8 @@ def test_a_killed_run_resumes_to_the_same_final_model(uninterrupted, text, tmp_p
 
 def test_the_saved_model_regenerates_the_same_passage(uninterrupted, tmp_path):
     path = tmp_path / "model.npz"
-    save_arrays(path, rnn_runs.model_arrays(uninterrupted))
-    model = rnn_runs.Model.from_arrays(load_arrays(path), path)
+    save_arrays(path, rnn_model.model_arrays(uninterrupted))
+    model = rnn_model.Model.from_arrays(load_arrays(path), path)
     state = uninterrupted.state
     from dd2424.rnn import sampling
 
@@ -244,7 +246,7 @@ def test_the_saved_model_regenerates_the_same_passage(uninterrupted, tmp_path):
     assert model.generate(300, 9, 0.8, 0.9) == uninterrupted.vocab.decode(expected)
     assert model.val_range is None
     with pytest.raises(ValueError, match="lacks"):
-        rnn_runs.Model.from_arrays({"U": state.params["U"]}, path)
+        rnn_model.Model.from_arrays({"U": state.params["U"]}, path)
 
 
 def test_sampling_comparison_measures_the_grid(text):
@@ -254,11 +256,11 @@ def test_sampling_comparison_measures_the_grid(text):
         "updates": 600,
         "validation": {"mode": "tail", "fraction": 0.1},
     }
-    model = rnn_runs.Model.from_arrays(
-        rnn_runs.model_arrays(rnn_runs.train_resumable(settings, text))
+    model = rnn_model.Model.from_arrays(
+        rnn_model.model_arrays(rnn_runs.train_resumable(settings, text))
     )
     assert model.val_range == (7200, 8000)
-    rows = rnn_runs.sampling_comparison(model, text, [0.5, 1.0], [0.5, 1.0], 600, seed=1)
+    rows = rnn_model.sampling_comparison(model, text, [0.5, 1.0], [0.5, 1.0], 600, seed=1)
     table = {(r["temperature"], r["top_p"]): r for r in rows}
     assert len(table) == 4
     assert table[(1.0, 1.0)]["cut_rate"] == 0 and table[(0.5, 1.0)]["cut_rate"] == 0
@@ -272,6 +274,6 @@ def test_sampling_comparison_measures_the_grid(text):
     # sharper sampling repeats itself more and makes up fewer words
     assert table[(0.5, 0.5)]["distinct_2"] < table[(1.0, 1.0)]["distinct_2"]
     assert table[(0.5, 0.5)]["word_hit_rate"] > table[(1.0, 1.0)]["word_hit_rate"]
-    blind = rnn_runs.Model(model.params, model.vocab, model.h0, model.x0, None)
-    with pytest.raises(rnn_runs.SettingsError, match="lab4.sampling.run"):
-        rnn_runs.sampling_comparison(blind, text, [1.0], [1.0], 10, seed=1)
+    blind = rnn_model.Model(model.params, model.vocab, model.h0, model.x0, None)
+    with pytest.raises(rnn_settings.SettingsError, match="lab4.sampling.run"):
+        rnn_model.sampling_comparison(blind, text, [1.0], [1.0], 10, seed=1)

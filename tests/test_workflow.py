@@ -17,7 +17,7 @@ from conftest import BIN, ROOT, TEST_CONFIG, closed_port, snakemake
 from dd2424 import io
 from dd2424.data import cifar, synthetic
 from dd2424.data.archive import pack_archive
-from dd2424.rnn.trainer import Trainer
+from dd2424.rnn.state import TrainingState
 
 pytestmark = pytest.mark.workflow
 
@@ -279,7 +279,7 @@ def test_a_killed_rnn_job_resumes_and_its_log_keeps_the_killed_part(tmp_path):
     for pid in jobs:
         os.kill(pid, signal.SIGKILL)
     assert parent.wait(timeout=60) != 0
-    killed_at = Trainer.load(ckpt).update
+    killed_at = TrainingState.load(ckpt).update
     assert 0 < killed_at < 12_000
 
     result = snakemake(*args, cwd=tmp_path)

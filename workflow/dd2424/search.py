@@ -12,12 +12,16 @@ from __future__ import annotations
 
 import copy
 import json
+import logging
 from collections.abc import Mapping
 
 import numpy as np
 import pandas as pd
 
+from .io import number
 from .nested import set_path
+
+log = logging.getLogger(__name__)
 
 SCALES = {"log10": (np.log10, lambda x: 10.0**x), "linear": (lambda x: x, lambda x: x)}
 
@@ -205,3 +209,79 @@ def apply_trial(settings: Mapping, trial: Mapping) -> dict:
     for path, value in trial.items():
         out = set_path(out, path, value)
     return out
+
+
+# ---------------------------------------------------------------- a search's tables
+
+
+def stage_grid(spec: Mapping, where: str, coarse=None, metrics=None) -> pd.DataFrame:
+    """The trial table of one stage of the search ``spec`` (``where``: its config key): the
+    random search's draws; the fine stage's values drawn around the best ``coarse`` trials
+    (their ``metrics``); or the coarse grid.  Raises AllDiverged with what to tell the user
+    when every coarse trial diverged."""
+    if is_random(spec):
+        return random_grid(random_trials(spec["parameters"], spec["trials"], spec["seed"]))
+    if coarse is None:
+        return with_values(coarse_grid(spec["coarse"]), spec["scale"], spec["parameter"])
+    coarse = coarse.assign(
+        **{spec["score"]: [number(m[spec["score"]]) for m in metrics]},
+        diverged=[m["diverged"] for m in metrics],
+    )
+    try:
+        grid, (lo, hi) = fine_grid(coarse, spec["coarse"], spec["fine"], spec["score"])
+    except AllDiverged:
+        message = all_diverged_message(where, "coarse", spec["parameter"], coarse)
+        raise AllDiverged(message) from None
+    log.info("fine range on the %s scale: [%.4f, %.4f]", spec["scale"], lo, hi)
+    return with_values(grid, spec["scale"], spec["parameter"])
+
+
+def trials_table(stages: Mapping[str, list[Mapping]], parameters: list[str]) -> pd.DataFrame:
+    """One row per trial ({stage: its trials' metrics.json, in trial order}): the searched
+    values (lists as JSON text, as in the grid), the scores, divergence and the run's length."""
+    rows = []
+    for stage, trials in stages.items():
+        for trial, m in enumerate(trials):
+            rows.append(
+                {
+                    "stage": stage,
+                    "trial": trial,
+                    **{p: grid_cell(m["search_values"][p]) for p in parameters},
+                    "best_val_acc": number(m["best_val_acc"]),
+                    "final_val_acc": number(m["final_val_acc"]),
+                    "final_train_acc": number(m["final_train_acc"]),
+                    "final_train_loss": number(m["final_train_loss"]),
+                    "diverged": m["diverged"],
+                    "diverged_at": m["diverged_at"],
+                    "cycles": m["settings"].get("cycles"),
+                    "schedule": m["schedule"],  # as run: n_s in steps even when set in epochs
+                    "updates": m["n_updates"],
+                    "n_train": m["n_train"],
+                }
+            )
+    return pd.DataFrame(rows).astype({"diverged_at": "Int64"})
+
+
+def ranked_trials(trials: pd.DataFrame, spec: Mapping, where: str) -> pd.DataFrame:
+    """``rank`` of the trials by the search's score; a stage whose every trial diverged is
+    logged as a warning, and AllDiverged carries the user's message if all of them did."""
+    parameter = searched(spec)[0]
+    for stage, part in trials.groupby("stage", sort=False):
+        if part["diverged"].all():
+            log.warning("%s", all_diverged_message(where, stage, parameter, part))
+    try:
+        return rank(trials, spec["score"])
+    except AllDiverged:
+        raise AllDiverged(all_diverged_message(where, "", parameter, trials)) from None
+
+
+def best_markdown(ranked: pd.DataFrame, spec: Mapping, stages: list[str]) -> str:
+    """best.md: what was searched and scored, and the 3 best trials of each stage."""
+    lines = [
+        f"Searched: {', '.join(searched(spec))}. Score: {spec['score']} (validation "
+        "accuracy). 3 best trials of each stage.\n"
+    ]
+    for stage in stages:
+        top3 = ranked[ranked["stage"] == stage].head(3)
+        lines += [f"## {stage}\n", top3.to_markdown(index=False, floatfmt=".4g"), ""]
+    return "\n".join(lines) + "\n"

@@ -7,7 +7,8 @@ from dd2424.io import exit_with, setup_logging
 
 setup_logging(snakemake.log[0])
 if "text" in snakemake.input.keys():
-    from dd2424.rnn.runs import SettingsError, gradient_check, read_corpus
+    from dd2424.rnn.runs import gradient_check
+    from dd2424.rnn.settings import SettingsError, read_corpus
 
     try:
         rows = gradient_check(snakemake.params.spec, read_corpus(snakemake.input.text))

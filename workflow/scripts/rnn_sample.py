@@ -4,7 +4,7 @@ temperature / nucleus variants, without retraining."""
 from pathlib import Path
 
 from dd2424.io import load_arrays, read_json, setup_logging
-from dd2424.rnn.runs import Model
+from dd2424.rnn.model import Model
 
 setup_logging(snakemake.log[0])
 spec = snakemake.params.spec

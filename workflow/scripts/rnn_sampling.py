@@ -5,7 +5,8 @@ import pandas as pd
 
 from dd2424.io import exit_with, load_arrays, setup_logging, write_table
 from dd2424.report.plots import sampling_measures
-from dd2424.rnn.runs import Model, SettingsError, read_corpus, sampling_comparison
+from dd2424.rnn.model import Model, sampling_comparison
+from dd2424.rnn.settings import SettingsError, read_corpus
 
 setup_logging(snakemake.log[0])
 spec = snakemake.params.spec

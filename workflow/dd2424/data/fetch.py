@@ -83,6 +83,93 @@ def _is_transient(err: Exception) -> bool:
     return isinstance(err, OSError)
 
 
+def hints(url: str, key: str, local: str | None) -> dict[str, str]:
+    """What to tell the user after each kind of failure (``FetchError.reason``) of fetching
+    the file of config section ``key`` (``data.cifar10``, ``lab4.corpus``)."""
+    return {
+        "download": (
+            f"Without internet: download {url} elsewhere and set {key}.local_copy to its path in "
+            "a YAML file passed with --configfile (see config/README.md), or run the whole "
+            "pipeline offline on synthetic data: snakemake --cores all --configfile "
+            "config/test.yaml"
+        ),
+        "missing": (
+            f"Set {key}.local_copy to an existing file (a relative path is taken from the "
+            "directory snakemake was started in)."
+        ),
+        "checksum": (
+            f"If {local} is a different file on purpose, set {key}.checksum to its checksum "
+            "(given above); otherwise it is corrupt: copy it again."
+            if local
+            else f"The download is corrupt or not the file {key}.checksum describes: run again, "
+            f"or check {key}.url and {key}.checksum."
+        ),
+    }
+
+
+class _Fetch:
+    """One call of ``fetch``: its steps, each raising ``FetchError`` with the hint of its
+    reason; the bytes go to ``tmp`` until they are verified."""
+
+    def __init__(self, url, dest, checksum, local_copy, hints) -> None:
+        self.url, self.dest, self.checksum, self.local_copy = url, Path(dest), checksum, local_copy
+        self.tmp = self.dest.with_name(self.dest.name + ".part")
+        self.algorithm, _ = parse_checksum(checksum)
+        self.hints = {
+            "download": f"To work offline, download {url} on a machine with internet and pass "
+            "its path as local_copy.",
+            "checksum": "The file is corrupt or not the one expected.",
+        } | dict(hints or {})
+        self.source = f"local copy {local_copy}" if local_copy else url
+
+    def failure(self, message: str, reason: str) -> FetchError:
+        return FetchError(f"{message} {self.hints.get(reason, '')}".strip(), reason)
+
+    def copy(self) -> None:
+        src = Path(self.local_copy)
+        if not src.is_file():
+            raise self.failure(f"{self.source} does not exist.", "missing")
+        log.info("copying local file %s", src)
+        shutil.copyfile(src, self.tmp)
+
+    def download(self, retries: int, backoff: float, timeout: float) -> None:
+        """Transient network errors (timeouts, refused connections, HTTP 5xx/429) are retried
+        ``retries`` times with exponential backoff."""
+        for attempt in range(1, retries + 2):
+            try:
+                log.info("downloading %s (attempt %d of %d)", self.url, attempt, retries + 1)
+                _download_once(self.url, self.tmp, timeout)
+                return
+            except Exception as err:
+                if not _is_transient(err) or attempt > retries:
+                    message = f"could not download {self.url}: {err}."
+                    raise self.failure(message, "download") from err
+                wait = backoff * 2 ** (attempt - 1)
+                log.warning("transient error (%s); retrying in %.0f s", err, wait)
+                time.sleep(wait)
+
+    def verify(self, check: Callable[[Path], None] | None) -> None:
+        """The checksum, then ``check`` of the content (a ValueError rejects it)."""
+        try:
+            verify(self.tmp, self.checksum)
+        except FetchError as err:
+            message = (
+                f"{self.source}: wrong {self.algorithm} checksum ({err}); the bad copy at "
+                f"{self.dest} was deleted."
+            )
+            raise self.failure(message, "checksum") from None
+        if check is None:
+            return
+        try:
+            check(self.tmp)
+        except ValueError as err:
+            message = (
+                f"{self.source} has the expected {self.algorithm} checksum but its content is "
+                f"not usable: {err}; nothing was written to {self.dest}."
+            )
+            raise self.failure(message, "content") from None
+
+
 def fetch(
     url: str,
     dest: str | Path,
@@ -103,59 +190,16 @@ def fetch(
     ``FetchError`` (see its ``reason``) and leaves nothing at ``dest``; ``hints[reason]`` is
     appended to its message (by default the download hint says to use ``local_copy``).
     """
-    dest = Path(dest)
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    tmp = dest.with_name(dest.name + ".part")
-    algorithm, _ = parse_checksum(checksum)
-    hints = {
-        "download": f"To work offline, download {url} on a machine with internet and pass its "
-        "path as local_copy.",
-        "checksum": "The file is corrupt or not the one expected.",
-    } | dict(hints or {})
-    source = f"local copy {local_copy}" if local_copy else url
-
-    def failure(message: str, reason: str) -> FetchError:
-        hint = hints.get(reason, "")
-        return FetchError(f"{message} {hint}".strip(), reason)
-
+    job = _Fetch(url, dest, checksum, local_copy, hints)
+    job.dest.parent.mkdir(parents=True, exist_ok=True)
     try:
         if local_copy:
-            src = Path(local_copy)
-            if not src.is_file():
-                raise failure(f"{source} does not exist.", "missing")
-            log.info("copying local file %s", src)
-            shutil.copyfile(src, tmp)
+            job.copy()
         else:
-            for attempt in range(1, retries + 2):
-                try:
-                    log.info("downloading %s (attempt %d of %d)", url, attempt, retries + 1)
-                    _download_once(url, tmp, timeout)
-                    break
-                except Exception as err:
-                    if not _is_transient(err) or attempt > retries:
-                        raise failure(f"could not download {url}: {err}.", "download") from err
-                    wait = backoff * 2 ** (attempt - 1)
-                    log.warning("transient error (%s); retrying in %.0f s", err, wait)
-                    time.sleep(wait)
-        try:
-            verify(tmp, checksum)
-        except FetchError as err:
-            raise failure(
-                f"{source}: wrong {algorithm} checksum ({err}); the bad copy at {dest} was "
-                "deleted.",
-                "checksum",
-            ) from None
-        if check is not None:
-            try:
-                check(tmp)
-            except ValueError as err:
-                raise failure(
-                    f"{source} has the expected {algorithm} checksum but its content is not "
-                    f"usable: {err}; nothing was written to {dest}.",
-                    "content",
-                ) from None
-        tmp.replace(dest)
-        log.info("verified %s checksum and wrote %s", algorithm, dest)
-        return dest
+            job.download(retries, backoff, timeout)
+        job.verify(check)
+        job.tmp.replace(job.dest)
+        log.info("verified %s checksum and wrote %s", job.algorithm, job.dest)
+        return job.dest
     finally:
-        tmp.unlink(missing_ok=True)
+        job.tmp.unlink(missing_ok=True)

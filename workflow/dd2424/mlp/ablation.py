@@ -27,7 +27,8 @@ import pandas as pd
 
 from ..data.cifar import DIM, LABEL_NAMES
 from ..nested import flatten, merge
-from .runs import hidden_label, steps_per_epoch
+from .network import hidden_label
+from .runs import steps_per_epoch
 
 PREFIX = {"bonus": "bonus", "architecture": "arch", "svm_vs_ce": "loss"}
 RECIPE = "recipe"

@@ -28,11 +28,21 @@ from itertools import pairwise
 import numpy as np
 
 from ..activations import softmax
+from . import batchnorm
 from .losses import accuracy, cross_entropy, svm_gradient, svm_loss
+
+#: a network's parameters (and, in ``stats``, its moving averages): name -> array
+Params = dict[str, np.ndarray]
 
 INITS = ("normal", "xavier", "he")
 LOSSES = ("cross_entropy", "svm")
 BN_POSITIONS = ("before", "after")
+
+
+def hidden_label(hidden) -> str:
+    """The ``hidden`` column of the result tables: the widths joined by "-" ("50-50"), or
+    "none" for a one-layer network (as ``summary.describe_run`` reads it)."""
+    return "-".join(map(str, hidden)) or "none"
 
 
 @dataclass(frozen=True)
@@ -144,7 +154,7 @@ class Network:
             params[name] = values.astype(dtype)
         return params
 
-    def check(self, params: dict[str, np.ndarray]) -> None:
+    def check(self, params: Params) -> None:
         """Raise if ``params`` does not fit this architecture."""
         expected = self.shapes()
         got = {name: value.shape for name, value in params.items()}
@@ -171,7 +181,7 @@ class Network:
 
     def scores(
         self,
-        params: dict[str, np.ndarray],
+        params: Params,
         X: np.ndarray,
         stats: dict | None = None,
         masks: dict[int, np.ndarray] | None = None,
@@ -196,14 +206,8 @@ class Network:
             if self.normalised(l):
                 if self.bn_position == "after":
                     np.maximum(S, 0, out=S)  # the ReLU's output is normalised
-                if stats is None:
-                    mu = S.mean(axis=0)  # eq. 13
-                    S_hat = S - mu  # centred once, for v and then S_hat (S.var centres again)
-                    v = np.square(S_hat).mean(axis=0)  # eq. 14 (divide by n), = S.var(axis=0)
-                    S_hat /= np.sqrt(v + self.bn_eps)  # eq. 11
-                else:
-                    mu, v = stats[f"mu{l}"], stats[f"v{l}"]
-                    S_hat = (S - mu) / np.sqrt(v + self.bn_eps)  # eq. 11
+                averages = None if stats is None else (stats[f"mu{l}"], stats[f"v{l}"])
+                S_hat, mu, v = batchnorm.normalise(S, averages, self.bn_eps)
                 bn[l] = (S, S_hat, mu, v)
                 H = S_hat * params[f"gamma{l}"]  # eq. 16
                 H += params[f"beta{l}"]
@@ -219,19 +223,13 @@ class Network:
         S += params[f"b{self.k}"]
         return S, {"inputs": inputs, "bn": bn, "masks": masks or {}, "scores": S}
 
-    def forward(
-        self,
-        params: dict[str, np.ndarray],
-        X: np.ndarray,
-        stats: dict | None = None,
-        masks: dict[int, np.ndarray] | None = None,
-    ) -> tuple[np.ndarray, dict]:
+    def forward(self, params: Params, X: np.ndarray, **kwargs) -> tuple:
         """Class probabilities P (n, K) (the softmax of the scores, whichever the loss) and the
-        cache for ``backward``."""
-        S, cache = self.scores(params, X, stats, masks)
+        cache for ``backward``; ``kwargs``: ``stats`` and ``masks``, as for ``scores``."""
+        S, cache = self.scores(params, X, **kwargs)
         return softmax(S), cache
 
-    def penalty(self, params: dict[str, np.ndarray]) -> float:
+    def penalty(self, params: Params) -> float:
         """sum_l ||W_l||_F^2 (the cost adds lambda times this)."""
         return float(sum(np.vdot(params[w], params[w]) for w in self.weight_names()))
 
@@ -240,12 +238,7 @@ class Network:
         return svm_loss(S, y) if self.loss == "svm" else cross_entropy(S, y)
 
     def evaluate(
-        self,
-        params: dict[str, np.ndarray],
-        X: np.ndarray,
-        y: np.ndarray,
-        lam: float,
-        stats: dict | None = None,
+        self, params: Params, X: np.ndarray, y: np.ndarray, lam: float, stats: dict | None = None
     ) -> dict[str, float]:
         """Loss (the one trained: ``self.loss`` says which), cost (loss + lambda * penalty) and
         accuracy on (X, y), in test mode (no dropout): a batch-normalised network needs the
@@ -268,7 +261,7 @@ class Network:
 
     def cost(
         self,
-        params: dict[str, np.ndarray],
+        params: Params,
         X: np.ndarray,
         y: np.ndarray,
         lam: float,
@@ -284,7 +277,7 @@ class Network:
 
     def backward(
         self,
-        params: dict[str, np.ndarray],
+        params: Params,
         cache: dict,
         P: np.ndarray | None,
         y: np.ndarray,
@@ -294,66 +287,71 @@ class Network:
         """Gradients of the cost (mean loss + lambda sum ||W||^2), eqs. 21-30.
 
         G = dJ/dS: (P - Y) / n for cross-entropy (``P`` from ``forward``), ``svm_gradient`` of
-        the cached scores for the SVM (``P`` is not used).  dW_l = G^T X^(l-1) + 2 lambda W_l;
-        db_l = sum_rows(G); going down, G <- G W_l, times the layer's dropout mask, then the
-        ReLU's Ind(. > 0) and, for a normalised layer, dgamma, dbeta (eq. 25), G <- G * gamma
-        (eq. 26) and ``batchnorm_backward`` (eq. 27), in the order of the forward pass (BN
-        before the ReLU: ReLU then BN; after it: BN then ReLU).  G carries the 1/n of the
-        mean, so eq. 25's and eq. 28's 1/n are already in it.
+        the cached scores for the SVM (``P`` is not used).  Then layer by layer from the top:
+        ``_layer_gradients`` (dW_l, db_l) and, going down, ``_hidden_backward`` (G <- G W_l
+        through the hidden layer below).  G carries the 1/n of the mean, so eq. 25's and eq.
+        28's 1/n are already in it.
 
         ``out`` (optional): preallocated arrays, one per parameter, that receive the gradients
         (the same values, without allocating them on every step); they are returned.
         """
-        n = len(y)
-        if self.loss == "svm":
-            G = svm_gradient(cache["scores"], y)
-        else:
-            G = P.copy()
-            G[np.arange(n), y] -= 1
-            G /= n
-        grads = {}
-        inputs, masks = cache["inputs"], cache["masks"]
+        G = self._score_gradient(cache, P, y)
+        grads: dict[str, np.ndarray] = {}
+        inputs = cache["inputs"]
         for l in range(self.k, 0, -1):
-            W = params[f"W{l}"]
-            H = inputs[l - 1]
-            if out is None:
-                grads[f"W{l}"] = G.T @ H
-            else:
-                grads[f"W{l}"] = np.matmul(G.T, H, out=out[f"W{l}"])
-            if lam:
-                grads[f"W{l}"] += (2 * lam) * W
-            if self.has_bias(l):
-                grads[f"b{l}"] = G.sum(axis=0, out=None if out is None else out[f"b{l}"])
-            if l == 1:
-                break
-            m = l - 1  # the hidden layer whose output H is
-            G = G @ W
-            if masks:
-                G *= masks[m]
-            if self.normalised(m):
-                S, S_hat, mu, v = cache["bn"][m]
-                if self.bn_position == "before":
-                    G *= H > 0
-                for name, value in (
-                    (f"gamma{m}", (G * S_hat).sum(axis=0)),
-                    (f"beta{m}", G.sum(axis=0)),
-                ):
-                    if out is None:
-                        grads[name] = value
-                    else:
-                        grads[name] = out[name]
-                        grads[name][...] = value
-                G *= params[f"gamma{m}"]
-                G = batchnorm_backward(G, S, mu, v, self.bn_eps)
-                if self.bn_position == "after":
-                    G *= S > 0  # S is the ReLU's output here
-            else:
-                G *= H > 0
+            self._layer_gradients(l, G, inputs[l - 1], params, lam, grads, out)
+            if l > 1:
+                G = G @ params[f"W{l}"]
+                G = self._hidden_backward(l - 1, G, inputs[l - 1], params, cache, grads, out)
         return grads
+
+    def _score_gradient(self, cache: dict, P: np.ndarray | None, y: np.ndarray) -> np.ndarray:
+        """G = dJ/dS of the mean loss over the batch."""
+        if self.loss == "svm":
+            return svm_gradient(cache["scores"], y)
+        G = P.copy()
+        G[np.arange(len(y)), y] -= 1
+        G /= len(y)
+        return G
+
+    def _layer_gradients(self, l: int, G, H, params, lam: float, grads: dict, out) -> None:
+        """dW_l = G^T X^(l-1) + 2 lambda W_l and db_l = sum_rows(G), into ``grads``."""
+        W = params[f"W{l}"]
+        grads[f"W{l}"] = G.T @ H if out is None else np.matmul(G.T, H, out=out[f"W{l}"])
+        if lam:
+            grads[f"W{l}"] += (2 * lam) * W
+        if self.has_bias(l):
+            grads[f"b{l}"] = G.sum(axis=0, out=None if out is None else out[f"b{l}"])
+
+    def _hidden_backward(self, m: int, G, H, params, cache: dict, grads: dict, out):
+        """dJ/dH of hidden layer m's output H -> dJ/d(its scores): times the layer's dropout
+        mask, then the ReLU's Ind(. > 0) and, for a normalised layer, dgamma and dbeta (eq.
+        25, into ``grads``), G <- G * gamma (eq. 26) and ``batchnorm.backward`` (eq. 27), in
+        the order of the forward pass (BN before the ReLU: ReLU then BN; after it: BN then
+        ReLU)."""
+        if cache["masks"]:
+            G *= cache["masks"][m]
+        if not self.normalised(m):
+            G *= H > 0
+            return G
+        S, S_hat, mu, v = cache["bn"][m]
+        if self.bn_position == "before":
+            G *= H > 0
+        for name, value in ((f"gamma{m}", (G * S_hat).sum(axis=0)), (f"beta{m}", G.sum(axis=0))):
+            if out is None:
+                grads[name] = value
+            else:
+                grads[name] = out[name]
+                grads[name][...] = value
+        G *= params[f"gamma{m}"]
+        G = batchnorm.backward(G, S, mu, v, self.bn_eps)
+        if self.bn_position == "after":
+            G *= S > 0  # S is the ReLU's output here
+        return G
 
     def gradients(
         self,
-        params: dict[str, np.ndarray],
+        params: Params,
         X: np.ndarray,
         y: np.ndarray,
         lam: float,
@@ -372,15 +370,11 @@ class Network:
         else:
             P, cache = self.forward(params, X, masks=masks)
         if self.batch_norm and stats is not None:
-            a = self.bn_alpha
             for l, (_, _, mu, v) in cache["bn"].items():
-                stats[f"mu{l}"] *= a
-                stats[f"mu{l}"] += (1 - a) * mu
-                stats[f"v{l}"] *= a
-                stats[f"v{l}"] += (1 - a) * v
+                batchnorm.update_averages(stats, l, mu, v, self.bn_alpha)
         return self.backward(params, cache, P, y, lam, out)
 
-    def init_stats(self, params: dict[str, np.ndarray], X: np.ndarray) -> dict[str, np.ndarray]:
+    def init_stats(self, params: Params, X: np.ndarray) -> dict[str, np.ndarray]:
         """Moving averages initialised to the mu, v of the mini-batch X (the first one of
         training, without dropout); empty for a network without batch normalisation."""
         if not self.batch_norm:
@@ -390,17 +384,3 @@ class Network:
         for l, (_, _, mu, v) in cache["bn"].items():
             stats[f"mu{l}"], stats[f"v{l}"] = mu.copy(), v.copy()
         return stats
-
-
-def batchnorm_backward(
-    G: np.ndarray, S: np.ndarray, mu: np.ndarray, v: np.ndarray, eps: float
-) -> np.ndarray:
-    """BatchNormBackPass, eqs. 31-37, samples as rows: from dJ/dS_hat to dJ/dS."""
-    n = len(G)
-    sigma1 = (v + eps) ** -0.5  # eq. 31
-    sigma2 = (v + eps) ** -1.5  # eq. 32
-    G1 = G * sigma1  # eq. 33
-    G2 = G * sigma2  # eq. 34
-    D = S - mu  # eq. 35
-    c = (G2 * D).sum(axis=0)  # eq. 36
-    return G1 - G1.sum(axis=0) / n - D * (c / n)  # eq. 37

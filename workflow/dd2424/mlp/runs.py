@@ -19,12 +19,6 @@ from . import network, trainer
 log = logging.getLogger(__name__)
 
 
-def hidden_label(hidden) -> str:
-    """The ``hidden`` column of the result tables: the widths joined by "-" ("50-50"), or
-    "none" for a one-layer network (as ``summary.describe_run`` reads it)."""
-    return "-".join(map(str, hidden)) or "none"
-
-
 def build_network(settings: Mapping, d: int, K: int) -> network.Network:
     return network.Network(
         d=d,
@@ -100,20 +94,70 @@ def schedule_and_config(
     return schedule, cfg
 
 
+def _parts(split: Mapping[str, np.ndarray], dtype) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """{"train", "val", "test": (X in ``dtype``, y as indices)} of a preprocessed split."""
+    return {
+        part: (split[f"X_{part}"].astype(dtype, copy=False), split[f"y_{part}"].astype(np.intp))
+        for part in ("train", "val", "test")
+    }
+
+
+def _augmentation(settings: Mapping, X: np.ndarray) -> augment.Augmentation | None:
+    augmentation = augment.Augmentation.from_settings(settings.get("augment"))
+    if augmentation is not None and X.shape[1] != augment.D:
+        raise ValueError(
+            f"`augment` needs CIFAR images (rows of {augment.D} values); this split has "
+            f"{X.shape[1]} features"
+        )
+    return augmentation
+
+
+def run_metrics(net, settings, cfg, schedule, history, test, snapshots, augmentation, n_train):
+    """What a run's metrics.json says of its training (the test numbers are ``test``'s, the
+    kept model's)."""
+    diverged = trainer.diverged_at(history)
+    # the best validation accuracy reached by training: not the evaluation before the first
+    # update, and not the evaluation where the cost was found not finite
+    best = trainer.best_evaluation(history)
+    kept = best["update"] if cfg.keep_best and best is not None else history[-1]["update"]
+    last = history[-1]
+    return {
+        "test_acc": test["acc"],
+        "test_loss": test["loss"],
+        "test_cost": test["cost"],
+        "final_train_acc": last["train_acc"],
+        "final_train_loss": last["train_loss"],
+        "final_val_loss": last["val_loss"],
+        "final_val_acc": last["val_acc"],
+        "best_val_acc": float("nan") if best is None else best["val_acc"],
+        "best_update": None if best is None else best["update"],
+        "kept_update": kept,
+        "loss": net.loss,
+        "diverged": diverged is not None,
+        "diverged_at": diverged,
+        "early_stopped": diverged is None and last["update"] < cfg.n_updates,
+        "n_updates": cfg.n_updates,
+        "updates_done": last["update"],
+        "snapshot_updates": [update for update, _ in snapshots],
+        "augment": "none" if augmentation is None else augmentation.describe(),
+        "schedule": schedule.describe(),
+        "n_train": n_train,
+        "settings": dict(settings),
+    }
+
+
 def run(settings: Mapping, split: Mapping[str, np.ndarray]) -> tuple[dict, list[dict], dict]:
     """Train one run on a preprocessed split; return (arrays, history, metrics), where
     arrays are the parameters and any batch-norm moving averages (``mu1``, ``v1``, ...) of
     the model the run keeps (the final one, or with ``keep_best`` the best one), and with
     ``snapshots`` the same arrays at the end of cycle c under ``snap<c>_<name>`` (c = 1, 2,
     ...; see ensembles.members).  The metrics' test numbers are the kept model's."""
-    dtype = np.dtype(settings.get("dtype", "float32"))
-    X_tr, y_tr = split["X_train"].astype(dtype, copy=False), split["y_train"].astype(np.intp)
-    X_va, y_va = split["X_val"].astype(dtype, copy=False), split["y_val"].astype(np.intp)
-    X_te, y_te = split["X_test"].astype(dtype, copy=False), split["y_test"].astype(np.intp)
-    K = int(max(y_tr.max(), y_va.max(), y_te.max())) + 1
+    parts = _parts(split, np.dtype(settings.get("dtype", "float32")))
+    X_tr, (X_te, y_te) = parts["train"][0], parts["test"]
+    K = int(max(y.max() for _, y in parts.values())) + 1
     rng = np.random.default_rng(settings["seed"])
     net = build_network(settings, X_tr.shape[1], K)
-    params = init_params(net, settings, rng, dtype)
+    params = init_params(net, settings, rng, X_tr.dtype)
     schedule, cfg = schedule_and_config(settings, len(X_tr))
     log.info(
         "training %s: %d updates of batch %d on %d samples, lambda=%g",
@@ -123,54 +167,16 @@ def run(settings: Mapping, split: Mapping[str, np.ndarray]) -> tuple[dict, list[
         len(X_tr),
         cfg.lam,
     )
-    augmentation = augment.Augmentation.from_settings(settings.get("augment"))
-    if augmentation is not None and X_tr.shape[1] != augment.D:
-        raise ValueError(
-            f"`augment` needs CIFAR images (rows of {augment.D} values); this split has "
-            f"{X_tr.shape[1]} features"
-        )
+    augmentation = _augmentation(settings, X_tr)
     snapshots = []
     history, stats = trainer.minibatch_gd(
-        net,
-        params,
-        (X_tr, y_tr),
-        (X_va, y_va),
-        cfg,
-        schedule,
-        rng,
-        augment=augmentation,
-        snapshots=snapshots,
+        net, params, parts["train"], parts["val"], cfg, schedule, rng, augmentation, snapshots
     )
     test = net.evaluate(params, X_te, y_te, cfg.lam, stats)
-    diverged = trainer.diverged_at(history)
-    # the best validation accuracy reached by training: not the evaluation before the first
-    # update, and not the evaluation where the cost was found not finite
-    best = trainer.best_evaluation(history)
-    kept = best["update"] if cfg.keep_best and best is not None else history[-1]["update"]
-    metrics = {
-        "test_acc": test["acc"],
-        "test_loss": test["loss"],
-        "test_cost": test["cost"],
-        "final_train_acc": history[-1]["train_acc"],
-        "final_train_loss": history[-1]["train_loss"],
-        "final_val_loss": history[-1]["val_loss"],
-        "final_val_acc": history[-1]["val_acc"],
-        "best_val_acc": float("nan") if best is None else best["val_acc"],
-        "best_update": None if best is None else best["update"],
-        "kept_update": kept,
-        "loss": net.loss,
-        "diverged": diverged is not None,
-        "diverged_at": diverged,
-        "early_stopped": diverged is None and history[-1]["update"] < cfg.n_updates,
-        "n_updates": cfg.n_updates,
-        "updates_done": history[-1]["update"],
-        "snapshot_updates": [update for update, _ in snapshots],
-        "augment": "none" if augmentation is None else augmentation.describe(),
-        "schedule": schedule.describe(),
-        "n_train": len(X_tr),
-        "settings": dict(settings),
-    }
     log.info("test accuracy %.4f, test %s loss %.4f", test["acc"], net.loss, test["loss"])
+    metrics = run_metrics(
+        net, settings, cfg, schedule, history, test, snapshots, augmentation, len(X_tr)
+    )
     arrays = params | stats
     for c, (_, snapshot) in enumerate(snapshots, start=1):
         arrays |= {f"snap{c}_{name}": value for name, value in snapshot.items()}

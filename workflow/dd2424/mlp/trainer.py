@@ -65,6 +65,162 @@ def batch_order(n: int, n_batch: int, shuffle: bool, rng: np.random.Generator):
             yield order[j * n_batch : (j + 1) * n_batch]
 
 
+class Solver:
+    """Mini-batch gradient descent on one model, in small named steps (the pattern of
+    cs231n's ``Solver``): ``_reset`` sets up the generators, the batch order, the model's
+    statistics and the buffers; ``_gather`` fills the mini-batch, ``_step`` takes one update,
+    ``_evaluate`` records a row of the history, ``_keep_best`` tracks the best evaluation and
+    ``train`` runs the loop (see ``minibatch_gd`` for what it does)."""
+
+    def __init__(self, model, params, train, val, cfg, schedule, rng, augment=None, snapshots=None):
+        # the arguments are minibatch_gd's
+        self.model, self.params, self.cfg, self.schedule = model, params, cfg, schedule
+        self.train_set, self.val_set = train, val
+        self.augment, self.snapshots = augment, snapshots
+        self._reset(rng)
+
+    def _reset(self, rng: np.random.Generator) -> None:
+        X, y = self.train_set
+        self.per_epoch = len(X) // self.cfg.n_batch
+        self.history: list[dict] = []
+        self.started = time.monotonic()
+        self.dropout_rng, self.augment_rng = rng.spawn(2)
+        self.batches = batch_order(len(X), self.cfg.n_batch, self.cfg.shuffle, rng)
+        self.idx = next(self.batches)
+        self.stats = self.model.init_stats(self.params, X[self.idx])
+        self.augmenter = BatchAugmenter(self.augment, X) if self.augment is not None else None
+        # one gradient buffer per parameter, written by the model at every step (no
+        # allocation of a 3072 x m gradient per step; the update scales it in place:
+        # bit-identical to params -= eta * g)
+        self.grads = {name: np.empty_like(value) for name, value in self.params.items()}
+        # The mini-batch is gathered into the same two buffers every step: a fresh X[idx]
+        # (1.2 MB for 100 CIFAR rows in float32) can be, depending on the heap's history, a
+        # new mmap that the kernel page-faults in on every step (+40% on a 3072-50-10 epoch).
+        # mode="clip" skips take's buffered copy (the indices are valid rows).  So the model
+        # must not keep references to the batch arrays between calls.
+        self.Xb = np.empty((self.cfg.n_batch, *X.shape[1:]), dtype=X.dtype)
+        self.yb = np.empty(self.cfg.n_batch, dtype=y.dtype)
+        self.best = {"acc": -np.inf, "since": 0, "arrays": None}
+
+    def _gather(self, t: int) -> None:
+        """The mini-batch of update ``t`` into the batch buffers (augmented if asked)."""
+        X, y = self.train_set
+        idx = self.idx if t == 0 else next(self.batches)
+        if self.augmenter is None:
+            np.take(X, idx, axis=0, out=self.Xb, mode="clip")
+        else:
+            idx = self.augmenter(idx, self.augment_rng, self.Xb)  # reordered: labels follow
+        np.take(y, idx, out=self.yb, mode="clip")
+
+    def _step(self, t: int) -> None:
+        """One update: gradients of the gathered mini-batch, then params -= eta_t * g."""
+        grads = self.model.gradients(
+            self.params,
+            self.Xb,
+            self.yb,
+            self.cfg.lam,
+            self.stats,
+            rng=self.dropout_rng,
+            out=self.grads,
+        )
+        eta = self.schedule(t)
+        for name, g in grads.items():
+            np.multiply(g, eta, out=g)
+            self.params[name] -= g
+
+    def _evaluate(self, t: int) -> bool:
+        """Append the evaluation after ``t`` updates to the history; False if its cost is not
+        finite (the run diverged and stops there)."""
+        row = {"update": t, "epoch": t / self.per_epoch, "eta": self.schedule(t)}
+        for part, (Xp, yp) in (("train", self.train_set), ("val", self.val_set)):
+            for key, value in self.model.evaluate(
+                self.params, Xp, yp, self.cfg.lam, self.stats
+            ).items():
+                row[f"{part}_{key}"] = value
+        self.history.append(row)
+        log.info(
+            "update %d/%d (epoch %.2f): train cost %.4f acc %.4f | val cost %.4f acc %.4f | %.1fs",
+            t,
+            self.cfg.n_updates,
+            row["epoch"],
+            row["train_cost"],
+            row["train_acc"],
+            row["val_cost"],
+            row["val_acc"],
+            time.monotonic() - self.started,
+        )
+        if diverged_at([row]) is None:
+            return True
+        log.warning(
+            "the cost is not finite at update %d (eta_t = %g, lambda = %g): the run diverged "
+            "and stops here",
+            t,
+            row["eta"],
+            self.cfg.lam,
+        )
+        return False
+
+    def _arrays(self) -> dict[str, np.ndarray]:
+        return self.params | self.stats
+
+    def _keep_best(self) -> bool:
+        """Track the best validation accuracy of the evaluations after update 0 (and keep its
+        model with ``keep_best``); False if training should stop (patience exhausted)."""
+        best = self.best
+        acc = self.history[-1]["val_acc"]
+        if acc > best["acc"]:
+            best["acc"], best["since"] = acc, 0
+            if self.cfg.keep_best:
+                if best["arrays"] is None:
+                    best["arrays"] = {k: v.copy() for k, v in self._arrays().items()}
+                else:
+                    for k, v in self._arrays().items():
+                        np.copyto(best["arrays"][k], v)
+        else:
+            best["since"] += 1
+        if self.cfg.patience is None or best["since"] < self.cfg.patience:
+            return True
+        log.info(
+            "no better validation accuracy in %d evaluations: stopping at update %d",
+            self.cfg.patience,
+            self.history[-1]["update"],
+        )
+        return False
+
+    def _snapshot(self, done: int) -> None:
+        if self.cfg.snapshot_every and done % self.cfg.snapshot_every == 0:
+            if self.snapshots is not None:
+                self.snapshots.append((done, {k: v.copy() for k, v in self._arrays().items()}))
+
+    def _restore_best(self) -> None:
+        if self.cfg.keep_best and self.best["arrays"] is not None:
+            row = best_evaluation(self.history)
+            log.info(
+                "keeping the parameters of update %d (val acc %.4f)",
+                row["update"],
+                self.best["acc"],
+            )
+            arrays = self._arrays()
+            for k, v in self.best["arrays"].items():
+                np.copyto(arrays[k], v)
+
+    def train(self) -> tuple[list[dict], dict]:
+        """Run the loop; return (history, stats)."""
+        cfg = self.cfg
+        if not self._evaluate(0):
+            return self.history, self.stats
+        for t in range(cfg.n_updates):
+            self._gather(t)
+            self._step(t)
+            done = t + 1
+            self._snapshot(done)
+            if done % cfg.eval_every == 0 or done == cfg.n_updates:
+                if not (self._evaluate(done) and self._keep_best()):
+                    break
+        self._restore_best()
+        return self.history, self.stats
+
+
 def minibatch_gd(
     model,
     params: dict[str, np.ndarray],
@@ -88,107 +244,8 @@ def minibatch_gd(
     mini-batch (augment.py).  With ``cfg.snapshot_every``, ``snapshots`` (a list) receives
     ``(update, copies of params | stats)`` every that many updates.
     """
-    X, y = train
-    per_epoch = len(X) // cfg.n_batch
-    history = []
-    started = time.monotonic()
-
-    def record(t: int) -> None:
-        row = {"update": t, "epoch": t / per_epoch, "eta": schedule(t)}
-        for part, (Xp, yp) in (("train", train), ("val", val)):
-            for key, value in model.evaluate(params, Xp, yp, cfg.lam, stats).items():
-                row[f"{part}_{key}"] = value
-        history.append(row)
-        log.info(
-            "update %d/%d (epoch %.2f): train cost %.4f acc %.4f | val cost %.4f acc %.4f | %.1fs",
-            t,
-            cfg.n_updates,
-            row["epoch"],
-            row["train_cost"],
-            row["train_acc"],
-            row["val_cost"],
-            row["val_acc"],
-            time.monotonic() - started,
-        )
-        if diverged_at([row]) is not None:
-            log.warning(
-                "the cost is not finite at update %d (eta_t = %g, lambda = %g): the run "
-                "diverged and stops here",
-                t,
-                row["eta"],
-                cfg.lam,
-            )
-
-    dropout_rng, augment_rng = rng.spawn(2)
-    batches = batch_order(len(X), cfg.n_batch, cfg.shuffle, rng)
-    idx = next(batches)
-    stats = model.init_stats(params, X[idx])
-    augmenter = BatchAugmenter(augment, X) if augment is not None else None
-    # one gradient buffer per parameter, written by the model at every step (no allocation of
-    # a 3072 x m gradient per step; the update scales it in place: bit-identical to
-    # params -= eta * g)
-    grads_out = {name: np.empty_like(value) for name, value in params.items()}
-    best = {"acc": -np.inf, "since": 0, "arrays": None}
-
-    def out_of_patience() -> bool:
-        """Track the best validation accuracy of the evaluations after update 0 (and keep
-        its model with ``keep_best``); True if training should stop (patience exhausted)."""
-        acc = history[-1]["val_acc"]
-        if acc > best["acc"]:
-            best["acc"], best["since"] = acc, 0
-            if cfg.keep_best:
-                if best["arrays"] is None:
-                    best["arrays"] = {k: v.copy() for k, v in (params | stats).items()}
-                else:
-                    for k, v in (params | stats).items():
-                        np.copyto(best["arrays"][k], v)
-        else:
-            best["since"] += 1
-        return cfg.patience is not None and best["since"] >= cfg.patience
-
-    # The mini-batch is gathered into the same two buffers every step: a fresh X[idx] (1.2 MB
-    # for 100 CIFAR rows in float32) can be, depending on the heap's history, a new mmap that
-    # the kernel page-faults in on every step (+40% on a 3072-50-10 epoch).  mode="clip" skips
-    # take's buffered copy (the indices are valid rows).  So the model must not keep references
-    # to the batch arrays between calls.
-    Xb = np.empty((cfg.n_batch, *X.shape[1:]), dtype=X.dtype)
-    yb = np.empty(cfg.n_batch, dtype=y.dtype)
-    record(0)
-    if diverged_at(history) is not None:
-        return history, stats
-    for t in range(cfg.n_updates):
-        if t:
-            idx = next(batches)
-        if augmenter is None:
-            np.take(X, idx, axis=0, out=Xb, mode="clip")
-        else:
-            idx = augmenter(idx, augment_rng, Xb)  # reordered: the labels follow
-        np.take(y, idx, out=yb, mode="clip")
-        grads = model.gradients(params, Xb, yb, cfg.lam, stats, rng=dropout_rng, out=grads_out)
-        eta = schedule(t)
-        for name, g in grads.items():
-            np.multiply(g, eta, out=g)
-            params[name] -= g
-        done = t + 1
-        if cfg.snapshot_every and done % cfg.snapshot_every == 0 and snapshots is not None:
-            snapshots.append((done, {k: v.copy() for k, v in (params | stats).items()}))
-        if done % cfg.eval_every == 0 or done == cfg.n_updates:
-            record(done)
-            if diverged_at(history[-1:]) is not None:
-                break
-            if out_of_patience():
-                log.info(
-                    "no better validation accuracy in %d evaluations: stopping at update %d",
-                    cfg.patience,
-                    done,
-                )
-                break
-    if cfg.keep_best and best["arrays"] is not None:
-        row = best_evaluation(history)
-        log.info("keeping the parameters of update %d (val acc %.4f)", row["update"], best["acc"])
-        for k, v in best["arrays"].items():
-            np.copyto((params | stats)[k], v)
-    return history, stats
+    solver = Solver(model, params, train, val, cfg, schedule, rng, augment, snapshots)
+    return solver.train()
 
 
 def best_evaluation(history: list[dict]) -> dict | None:

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from dd2424.nested import merge
-from dd2424.rnn.runs import SettingsError, check_gradcheck, check_settings, read_corpus
+from dd2424.rnn.settings import SettingsError, check_gradcheck, check_settings, read_corpus
 
 from . import layout
 from .data import Corpus

@@ -20,6 +20,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from ..io import read_json
 from ..mlp.ablation import bonus_headline
 
 
@@ -291,3 +292,31 @@ def front_page(labs: Sequence[Lab], intro: str, linkable: set[str]) -> str:
             lines += ["Best model, the start of its passage::", ""]
             lines += ["   " + line for line in _jinja_safe(lab.passage).splitlines()] + [""]
     return "\n".join(lines) + "\n"
+
+
+def read_labs(files: Mapping[str, str], params) -> list[Lab]:
+    """The labs of the summary from the summary rule's inputs (``files``: each lab's
+    ``<lab>_table``, ``<lab>_bonus``, ``<lab>_gradcheck``; ``lab4_gradcheck``,
+    ``lab4_metrics_<run>`` and ``lab4_passage``) and params (``labs``, ``titles``, ``data``,
+    ``headline``, ``figures``, ``reference``)."""
+    cifar, corpus = Data(**params.data["cifar"]), Data(**params.data["corpus"])
+
+    def table(name: str):
+        return pd.read_csv(files[name], sep="\t") if name in files else None
+
+    labs = []
+    for lab in params.labs:
+        rows = network_rows(table(f"{lab}_table"), params.headline[lab])
+        if f"{lab}_bonus" in files:
+            rows += bonus_rows(table(f"{lab}_bonus"))
+        gradcheck = table(f"{lab}_gradcheck")
+        labs.append(Lab(lab, params.titles[lab], cifar, rows, gradcheck, params.figures[lab]))
+    passage = files.get("lab4_passage")
+    rnn_rows = [
+        rnn_row(run, read_json(files[f"lab4_metrics_{run}"]), params.reference)
+        for run in params.headline["lab4"]
+    ]
+    lab4 = Lab("lab4", params.titles["lab4"], corpus, rnn_rows, table("lab4_gradcheck"))
+    lab4.figures = params.figures["lab4"]
+    lab4.passage = Path(passage).read_text(encoding="utf-8")[:600] if passage else ""
+    return [*labs, lab4]

@@ -1,296 +1,23 @@
-"""Training the char-RNN (course-spec §4.2 0.5 and bonus 1-3): the whole state of a run, one
-update, the training loop with validation, and bit-identical save / resume.
-
-One update: the walk (``dd2424.rnn.walks``) gives each of the B lanes a window; h0 of a lane is 0
-when it starts a new piece (or always, for the random walk) and its last hidden state
-otherwise; forward and BPTT over the B windows together (``dd2424.rnn``: the loss is the mean
-over the B sequences of each one's summed loss, and so is the gradient); the gradient is
-clipped once, then the optimiser (``dd2424.rnn.optim``) takes its step.
-
-Best model: with a validation text, the parameters with the lowest validation loss per
-character among the evaluations (every ``eval_every`` updates, before the first update and
-after the last); without one, the course's rule: the parameters of the forward pass with the
-lowest smooth loss.  Either way the best model keeps an h0 and a first character to generate
-from: for the smooth-loss rule the h0 and first input of that forward pass (spec); for the
-validation rule lane 0's last hidden state and the character after its last window, i.e.
-where lane 0's text continues.
+"""The char-RNN's training loop (course-spec §4.2 0.5 and bonus 1-3), in small named steps:
+each update takes the walk's windows (``dd2424.rnn.walks``), draws a sample now and then,
+steps the state (``dd2424.rnn.state``), records the smooth loss, measures the validation loss
+every ``eval_every`` updates and logs progress.  Evaluations and samples are left out of the
+training time.
 """
 
 from __future__ import annotations
 
-import json
 import logging
-import os
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import asdict, dataclass, field
-from pathlib import Path
-from typing import Any
+from dataclasses import dataclass, field
 
 import numpy as np
 
-from . import network, optim, sampling
-from .walks import Walk
+from . import network, sampling
+from .state import TrainingState
 
 log = logging.getLogger(__name__)
-
-FORMAT = "dd2424-rnn-trainer/2"
-
-
-@dataclass(frozen=True)
-class RNNConfig:
-    """Spec 0.2 defaults: m = 100, eta = .1 (AdaGrad), seq_length = 25, sig = .01; clip
-    [-5, 5].  ``eta=None`` is the optimiser's default (``optim.DEFAULT_ETA``); ``batch`` is
-    B, the sequences per update."""
-
-    m: int = 100
-    seq_length: int = 25
-    optimizer: str = "adagrad"
-    eta: float | None = None
-    eps: float = 1e-8
-    gamma: float = 0.9
-    beta1: float = 0.9
-    beta2: float = 0.999
-    sig: float = 0.01
-    clip: float = 5.0
-    smooth: float = 0.999
-    batch: int = 1
-    dtype: str = "float64"
-
-    def __post_init__(self) -> None:
-        if self.m < 1 or self.seq_length < 1 or self.batch < 1:
-            raise ValueError("m, seq_length and batch must be >= 1")
-        if np.dtype(self.dtype) not in (np.float32, np.float64):
-            raise ValueError(f"dtype must be float32 or float64, got {self.dtype}")
-        if self.optimizer not in optim.OPTIMIZERS:
-            raise ValueError(
-                f"unknown optimizer {self.optimizer!r} (have: {sorted(optim.OPTIMIZERS)})"
-            )
-
-    def make_optimizer(self, size: int) -> optim.Optimizer:
-        return optim.make_optimizer(
-            self.optimizer,
-            size,
-            self.dtype,
-            eta=self.eta,
-            eps=self.eps,
-            gamma=self.gamma,
-            beta1=self.beta1,
-            beta2=self.beta2,
-        )
-
-
-def _layout(m: int, K: int) -> dict[str, tuple[int, int, tuple[int, ...]]]:
-    offsets, start = {}, 0
-    for name, shape in network.param_shapes(m, K).items():
-        size = int(np.prod(shape))
-        offsets[name] = (start, start + size, shape)
-        start += size
-    return offsets
-
-
-def _views(buf: np.ndarray, layout: Mapping[str, tuple[int, int, tuple[int, ...]]]):
-    return {name: buf[a:b].reshape(shape) for name, (a, b, shape) in layout.items()}
-
-
-def _jsonable(obj: Any) -> Any:
-    return json.loads(json.dumps(obj, default=lambda o: o.tolist() if hasattr(o, "tolist") else o))
-
-
-_BIT_GENERATORS = ("PCG64", "PCG64DXSM", "Philox", "SFC64", "MT19937")
-
-
-def _restore_rng(state: dict) -> np.random.Generator:
-    name = state["bit_generator"]
-    if name not in _BIT_GENERATORS:
-        raise ValueError(f"unknown bit generator {name!r}")
-    bitgen = getattr(np.random, name)()
-    if name == "MT19937":
-        state = {**state, "state": {**state["state"], "key": np.asarray(state["state"]["key"])}}
-    bitgen.state = state
-    return np.random.Generator(bitgen)
-
-
-class Trainer:
-    """All the state of a training run, so that it can be saved and resumed bit-identically.
-
-    ``params`` and ``grads`` are dicts of views into the flat buffers ``theta`` and ``grad``
-    (one clip and one optimiser step per update over the whole buffer); ``opt`` is the
-    optimiser with its state; ``hprev`` (B, m) the hidden states carried to the next update;
-    ``update`` the updates done; ``smooth_loss``/``best_smooth_loss`` the course's smooth loss
-    and its minimum; ``best_theta``/``best_h0``/``best_x0``/``best_update``/``best_score`` the
-    best model by ``select`` ("smooth" or "validation", see the module docstring); ``rng`` the
-    generator of the initialisation and the samples; ``walk`` the walk over the text (or
-    None when ``step`` is driven by hand); ``seconds`` the training time so far (updates
-    only, not evaluations or samples); ``extra`` JSON-able records saved with the state.
-    """
-
-    def __init__(
-        self,
-        config: RNNConfig,
-        K: int,
-        rng: np.random.Generator,
-        vocab: list[str] | None = None,
-        walk: Walk | None = None,
-        select: str = "smooth",
-    ) -> None:
-        self._allocate(config, K, vocab, select)
-        init = network.init_params(config.m, K, rng, config.sig, self.dtype)
-        for name in network.NAMES:
-            self.params[name][...] = init[name]
-        self.best_theta[:] = self.theta
-        self.rng = rng
-        self.walk = walk
-        if walk is not None and walk.batch != config.batch:
-            raise ValueError(f"walk has {walk.batch} lanes, config.batch is {config.batch}")
-
-    def _allocate(self, config: RNNConfig, K: int, vocab: list[str] | None, select: str) -> None:
-        if vocab is not None and len(vocab) != K:
-            raise ValueError(f"vocabulary has {len(vocab)} characters, K = {K}")
-        if select not in ("smooth", "validation"):
-            raise ValueError(f"select must be 'smooth' or 'validation', got {select!r}")
-        self.config = config
-        self.K = K
-        self.vocab = None if vocab is None else list(vocab)
-        self.select = select
-        self.dtype = np.dtype(config.dtype)
-        self.layout = _layout(config.m, K)
-        size = next(reversed(self.layout.values()))[1]
-        self.theta = np.zeros(size, dtype=self.dtype)
-        self.grad = np.zeros(size, dtype=self.dtype)
-        self.best_theta = np.zeros(size, dtype=self.dtype)
-        self.opt = config.make_optimizer(size)
-        self.params = _views(self.theta, self.layout)
-        self.grads = _views(self.grad, self.layout)
-        self.best_params = _views(self.best_theta, self.layout)
-        self.hprev = np.zeros((config.batch, config.m), dtype=self.dtype)
-        self.best_h0 = np.zeros(config.m, dtype=self.dtype)
-        self.best_x0 = 0
-        self.best_update = 0
-        self.best_score: float | None = None
-        self.update = 0
-        self.smooth_loss: float | None = None
-        self.best_smooth_loss: float | None = None
-        self.seconds = 0.0
-        self.walk: Walk | None = None
-        self.extra: dict[str, Any] = {}
-
-    @property
-    def n_params(self) -> int:
-        return self.theta.size
-
-    def step(self, X: np.ndarray, Y: np.ndarray, H0: np.ndarray) -> tuple[float, np.ndarray]:
-        """One update on the windows (X, Y) (tau, B) (or (tau,) for B = 1) from H0: forward,
-        smooth loss (and, for the smooth-loss rule, the best model with the parameters of this
-        forward pass), backward, clip once, optimiser step.  Returns (loss, h_tau)."""
-        cfg = self.config
-        loss, cache, h_last = network.forward(self.params, X, Y, H0)
-        s = (
-            loss
-            if self.smooth_loss is None
-            else cfg.smooth * self.smooth_loss + (1 - cfg.smooth) * loss
-        )
-        self.smooth_loss = s
-        if self.best_smooth_loss is None or s < self.best_smooth_loss:
-            self.best_smooth_loss = s
-            if self.select == "smooth":
-                self.best_score = s
-                self.best_update = self.update
-                self.best_theta[:] = self.theta
-                self.best_h0[:] = H0 if np.ndim(H0) == 1 else H0[0]
-                self.best_x0 = int(cache.X[0, 0])
-        network.backward(self.params, cache, out=self.grads)
-        np.clip(self.grad, -cfg.clip, cfg.clip, out=self.grad)
-        self.opt.step(self.theta, self.grad)
-        self.update += 1
-        return loss, h_last
-
-    def consider(self, score: float, h0: np.ndarray, x0: int) -> bool:
-        """The validation rule: keep the current parameters as the best model if ``score``
-        (validation loss per character) is the lowest so far.  Returns whether it was."""
-        if self.best_score is not None and not score < self.best_score:
-            return False
-        self.best_score = score
-        self.best_update = self.update
-        self.best_theta[:] = self.theta
-        self.best_h0[:] = h0
-        self.best_x0 = int(x0)
-        return True
-
-    # ---------------------------------------------------------------------- save / load
-    def metadata(self) -> dict[str, Any]:
-        walk = self.walk
-        return {
-            "format": FORMAT,
-            "config": asdict(self.config),
-            "K": self.K,
-            "vocab": self.vocab,
-            "select": self.select,
-            "update": self.update,
-            "smooth_loss": self.smooth_loss,
-            "best_smooth_loss": self.best_smooth_loss,
-            "best_score": self.best_score,
-            "best_update": self.best_update,
-            "best_x0": self.best_x0,
-            "seconds": self.seconds,
-            "rng_state": _jsonable(self.rng.bit_generator.state),
-            "walk": None
-            if walk is None
-            else {"pieces": walk.pieces.tolist(), "state": walk.state()},
-            "extra": self.extra,
-        }
-
-    def save(self, path: str | Path) -> None:
-        """One .npz (buffers, optimiser state + the JSON metadata as a string), written to a
-        temp file and renamed into place."""
-        path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(path.name + ".part")
-        opt_state = {f"opt_{k}": v for k, v in self.opt.state().items()}
-        with open(tmp, "wb") as f:
-            np.savez(
-                f,
-                theta=self.theta,
-                hprev=self.hprev,
-                best_theta=self.best_theta,
-                best_h0=self.best_h0,
-                meta=np.array(json.dumps(self.metadata())),
-                **opt_state,
-            )
-        os.replace(tmp, path)
-
-    @classmethod
-    def load(cls, path: str | Path) -> Trainer:
-        with np.load(path, allow_pickle=False) as f:  # never unpickle
-            meta = json.loads(str(f["meta"][()]))
-            arrays = {k: f[k] for k in f.files if k != "meta"}
-        if meta.get("format") != FORMAT:
-            raise ValueError(f"{path} is not a saved {FORMAT} state")
-        self = cls.__new__(cls)
-        self._allocate(RNNConfig(**meta["config"]), int(meta["K"]), meta["vocab"], meta["select"])
-        self.theta[:] = arrays["theta"]
-        self.hprev[...] = arrays["hprev"]
-        self.best_theta[:] = arrays["best_theta"]
-        self.best_h0[:] = arrays["best_h0"]
-        self.opt.load_state({k[4:]: v for k, v in arrays.items() if k.startswith("opt_")})
-        for key in ("update", "smooth_loss", "best_smooth_loss", "best_score", "best_update"):
-            setattr(self, key, meta[key])
-        self.best_x0 = meta["best_x0"]
-        self.seconds = meta["seconds"]
-        self.extra = meta["extra"]
-        self.rng = _restore_rng(meta["rng_state"])
-        if meta["walk"] is not None:
-            state = meta["walk"]["state"]
-            walk_rng = _restore_rng(state["rng"])
-            self.walk = Walk(
-                state["kind"],
-                meta["walk"]["pieces"],
-                self.config.seq_length,
-                self.config.batch,
-                walk_rng,
-            )
-            self.walk.load_state(state)
-        return self
 
 
 @dataclass
@@ -316,8 +43,115 @@ def validation_loss(params: Mapping[str, np.ndarray], val: np.ndarray) -> float:
     return network.text_loss(params, val) / (len(val) - 1)
 
 
+class Loop:
+    """One call of ``train``: its checks, the windows of an update, the samples, the records
+    and the evaluations, each a small step (the arguments are ``train``'s)."""
+
+    def __init__(self, state: TrainingState, data: np.ndarray, **options) -> None:
+        self.state, self.cfg = state, state.config
+        self.walk = state.walk
+        self.options = options
+        self.val = options["val"]
+        self.data = self._checked(np.asarray(data))
+        self.steps = np.arange(self.cfg.seq_length + 1)[:, None]
+        self.history = History()
+        self.overhead = 0.0  # evaluations and samples, left out of the training time
+        self.started = self.last_time = time.perf_counter()
+        self.last_update = state.update
+
+    def _checked(self, data: np.ndarray) -> np.ndarray:
+        state, walk = self.state, self.walk
+        if walk is None:
+            raise ValueError("the trainer has no walk")
+        if not np.issubdtype(data.dtype, np.integer):
+            raise TypeError("data must be character indices")
+        if len(data) and (data.min() < 0 or data.max() >= state.K):
+            raise ValueError(f"data indices must be in [0, {state.K})")
+        if int(walk.pieces[:, 1].max()) > len(data):
+            raise ValueError(f"the walk's pieces reach past the end of the data ({len(data)})")
+        if self.val is not None and len(self.val) < 2:
+            raise ValueError("the validation text needs at least 2 characters")
+        return data.astype(np.intp, copy=False)
+
+    def loop_seconds(self) -> float:
+        return time.perf_counter() - self.started - self.overhead
+
+    def evaluate(self, h0: np.ndarray, x0: int) -> None:
+        """The validation loss now; the validation rule keeps the best model."""
+        t0 = time.perf_counter()
+        score = validation_loss(self.state.params, self.val)
+        self.state.consider(score, h0, x0)
+        self.overhead += time.perf_counter() - t0
+        record = (self.state.update, score, self.state.seconds + self.loop_seconds())
+        self.history.validation.append(record)
+
+    def windows(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(X, Y, H0) of the next update: lane j's window in column j, and the lanes' h0
+        (0 for a lane that starts a new piece)."""
+        starts, reset = self.walk.next()
+        windows = self.data[starts + self.steps]  # (tau + 1, B)
+        H0 = self.state.hprev
+        if reset.any():
+            H0[reset] = 0
+        return windows[:-1], windows[1:], H0
+
+    def sample(self, X: np.ndarray, H0: np.ndarray) -> None:
+        every, state = self.options["sample_every"], self.state
+        if every and state.update % every == 0:
+            t0 = time.perf_counter()
+            length = self.options["sample_length"]
+            s = sampling.synthesize(state.params, H0[0], int(X[0, 0]), length, state.rng)
+            self.history.samples.append((state.update, state.smooth_loss, s))
+            self.overhead += time.perf_counter() - t0
+
+    def record(self, Y: np.ndarray) -> None:
+        """The smooth loss at update 1 and every ``loss_every``; the validation loss every
+        ``eval_every`` and after update ``end``."""
+        u, state, o = self.state.update, self.state, self.options
+        if u == 1 or u % o["loss_every"] == 0:
+            self.history.smooth_loss.append((u, state.smooth_loss))
+            if o["on_loss"] is not None:
+                o["on_loss"](u, state.smooth_loss)
+        if self.val is not None and (u % o["eval_every"] == 0 or u == o["end"]):
+            self.evaluate(state.hprev[0], int(Y[-1, 0]))
+
+    def log_progress(self) -> None:
+        u, every = self.state.update, self.options["log_every"]
+        if not (every and u % every == 0):
+            return
+        now = time.perf_counter()
+        validation = self.history.validation
+        shown = f", validation loss {validation[-1][1]:.4f}" if validation else ""
+        log.info(
+            "update %d (epoch %d): smooth loss %.4f%s, %.0f updates/s",
+            u,
+            self.walk.epoch,
+            self.state.smooth_loss,
+            shown,
+            (u - self.last_update) / (now - self.last_time),
+        )
+        self.last_time, self.last_update = now, u
+
+    def run(self, n_updates: int) -> History:
+        state = self.state
+        if self.val is not None and state.update == 0 and state.best_score is None:
+            self.evaluate(
+                np.zeros(self.cfg.m, dtype=state.dtype), int(self.data[self.walk.pieces[0, 0]])
+            )
+        for _ in range(n_updates):
+            X, Y, H0 = self.windows()
+            self.sample(X, H0)
+            _, state.hprev = state.step(X, Y, H0)
+            self.record(Y)
+            self.log_progress()
+        self.history.updates = n_updates
+        self.history.seconds = self.loop_seconds()
+        state.seconds += self.history.seconds
+        return self.history
+
+
 def train(
-    state: Trainer,
+    state: TrainingState,
     data: np.ndarray,
     n_updates: int,
     *,
@@ -340,78 +174,14 @@ def train(
     run's last), and the best model follows the validation rule.  Stopping and resuming (also
     through ``save``/``load``) gives the same result as one uninterrupted call.
     """
-    cfg = state.config
-    tau = cfg.seq_length
-    walk = state.walk
-    if walk is None:
-        raise ValueError("the trainer has no walk")
-    data = np.asarray(data)
-    if not np.issubdtype(data.dtype, np.integer):
-        raise TypeError("data must be character indices")
-    if len(data) and (data.min() < 0 or data.max() >= state.K):
-        raise ValueError(f"data indices must be in [0, {state.K})")
-    if int(walk.pieces[:, 1].max()) > len(data):
-        raise ValueError(f"the walk's pieces reach past the end of the data ({len(data)})")
-    if val is not None and len(val) < 2:
-        raise ValueError("the validation text needs at least 2 characters")
-    data = data.astype(np.intp, copy=False)
-    steps = np.arange(tau + 1)[:, None]
-    history = History()
-    overhead = 0.0  # evaluations and samples, left out of the training time
-
-    def evaluate(h0: np.ndarray, x0: int) -> None:
-        nonlocal overhead
-        t0 = time.perf_counter()
-        score = validation_loss(state.params, val)
-        state.consider(score, h0, x0)
-        overhead += time.perf_counter() - t0
-        history.validation.append((state.update, score, state.seconds + loop_seconds()))
-
-    started = last_time = time.perf_counter()
-
-    def loop_seconds() -> float:
-        return time.perf_counter() - started - overhead
-
-    last_update = state.update
-    if val is not None and state.update == 0 and state.best_score is None:
-        evaluate(np.zeros(cfg.m, dtype=state.dtype), int(data[walk.pieces[0, 0]]))
-    for _ in range(n_updates):
-        starts, reset = walk.next()
-        windows = data[starts + steps]  # (tau + 1, B): lane j's window in column j
-        X, Y = windows[:-1], windows[1:]
-        H0 = state.hprev
-        if reset.any():
-            H0[reset] = 0
-        if sample_every and state.update % sample_every == 0:
-            t0 = time.perf_counter()
-            s = sampling.synthesize(state.params, H0[0], int(X[0, 0]), sample_length, state.rng)
-            history.samples.append((state.update, state.smooth_loss, s))
-            overhead += time.perf_counter() - t0
-        _, state.hprev = state.step(X, Y, H0)
-        u = state.update
-        if u == 1 or u % loss_every == 0:
-            history.smooth_loss.append((u, state.smooth_loss))
-            if on_loss is not None:
-                on_loss(u, state.smooth_loss)
-        if val is not None and (u % eval_every == 0 or u == end):
-            evaluate(state.hprev[0], int(Y[-1, 0]))
-        if log_every and u % log_every == 0:
-            now = time.perf_counter()
-            val_text = (
-                f", validation loss {history.validation[-1][1]:.4f}"
-                if val is not None and history.validation
-                else ""
-            )
-            log.info(
-                "update %d (epoch %d): smooth loss %.4f%s, %.0f updates/s",
-                u,
-                walk.epoch,
-                state.smooth_loss,
-                val_text,
-                (u - last_update) / (now - last_time),
-            )
-            last_time, last_update = now, u
-    history.updates = n_updates
-    history.seconds = loop_seconds()
-    state.seconds += history.seconds
-    return history
+    options = {
+        "val": val,
+        "eval_every": eval_every,
+        "end": end,
+        "loss_every": loss_every,
+        "sample_every": sample_every,
+        "sample_length": sample_length,
+        "log_every": log_every,
+        "on_loss": on_loss,
+    }
+    return Loop(state, data, **options).run(n_updates)
