@@ -50,8 +50,11 @@ class Loop:
     def __init__(self, state: TrainingState, data: np.ndarray, **options) -> None:
         self.state, self.cfg = state, state.config
         self.walk = state.walk
-        self.options = options
         self.val = options["val"]
+        self.eval_every, self.end = options["eval_every"], options["end"]
+        self.loss_every, self.on_loss = options["loss_every"], options["on_loss"]
+        self.sample_every, self.sample_length = options["sample_every"], options["sample_length"]
+        self.log_every = options["log_every"]
         self.data = self._checked(np.asarray(data))
         self.steps = np.arange(self.cfg.seq_length + 1)[:, None]
         self.history = History()
@@ -96,10 +99,10 @@ class Loop:
         return windows[:-1], windows[1:], H0
 
     def sample(self, X: np.ndarray, H0: np.ndarray) -> None:
-        every, state = self.options["sample_every"], self.state
+        every, state = self.sample_every, self.state
         if every and state.update % every == 0:
             t0 = time.perf_counter()
-            length = self.options["sample_length"]
+            length = self.sample_length
             s = sampling.synthesize(state.params, H0[0], int(X[0, 0]), length, state.rng)
             self.history.samples.append((state.update, state.smooth_loss, s))
             self.overhead += time.perf_counter() - t0
@@ -107,16 +110,16 @@ class Loop:
     def record(self, Y: np.ndarray) -> None:
         """The smooth loss at update 1 and every ``loss_every``; the validation loss every
         ``eval_every`` and after update ``end``."""
-        u, state, o = self.state.update, self.state, self.options
-        if u == 1 or u % o["loss_every"] == 0:
+        u, state = self.state.update, self.state
+        if u == 1 or u % self.loss_every == 0:
             self.history.smooth_loss.append((u, state.smooth_loss))
-            if o["on_loss"] is not None:
-                o["on_loss"](u, state.smooth_loss)
-        if self.val is not None and (u % o["eval_every"] == 0 or u == o["end"]):
+            if self.on_loss is not None:
+                self.on_loss(u, state.smooth_loss)
+        if self.val is not None and (u % self.eval_every == 0 or u == self.end):
             self.evaluate(state.hprev[0], int(Y[-1, 0]))
 
     def log_progress(self) -> None:
-        u, every = self.state.update, self.options["log_every"]
+        u, every = self.state.update, self.log_every
         if not (every and u % every == 0):
             return
         now = time.perf_counter()
