@@ -3,6 +3,7 @@ import os
 import socket
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -69,13 +70,50 @@ def closed_port() -> int:
         return s.getsockname()[1]
 
 
+# The offline run of config/test.yaml that the workflow, results and report tests share.  It
+# starts in the background as soon as the tests are collected, and the tests that need it run
+# last, so the rest of the suite runs while Snakemake works (2 cores: the run alone leaves one
+# idle much of the time, between its jobs).
+OFFLINE: dict = {}
+
+
+def _start_offline_run(workdir: Path) -> None:
+    env = os.environ | {"PYTHONHASHSEED": "0", "PWD": str(workdir)}
+    command = [str(BIN / "snakemake"), "--snakefile", str(ROOT / "Snakefile")]
+    command += ["--cores", "2", "--configfile", TEST_CONFIG]
+    out = open(workdir / "offline_run.out", "w")  # closed by the fixture, once it ended
+    OFFLINE["process"] = subprocess.Popen(
+        command, cwd=workdir, env=env, stdout=out, stderr=subprocess.STDOUT, text=True
+    )
+    OFFLINE["workdir"], OFFLINE["out"] = workdir, out
+
+
+@pytest.hookimpl(trylast=True)  # after -k/-m deselected what will not run
+def pytest_collection_modifyitems(session, config, items):
+    needs = [item for item in items if "offline_run" in getattr(item, "fixturenames", ())]
+    if needs and not config.option.collectonly:
+        others = [item for item in items if "offline_run" not in getattr(item, "fixturenames", ())]
+        items[:] = others + needs
+        _start_offline_run(config._tmp_path_factory.mktemp("offline"))
+
+
+def pytest_unconfigure(config):
+    process = OFFLINE.get("process")
+    if process is not None and process.poll() is None:  # interrupted: stop it
+        process.terminate()
+        process.wait(timeout=60)
+
+
 @pytest.fixture(scope="session")
-def offline_run(tmp_path_factory):
-    """One full run of the default DAG on the synthetic test config (shared by the workflow,
-    results and report tests)."""
-    workdir = tmp_path_factory.mktemp("offline")
-    result = snakemake("--cores", "2", "--configfile", TEST_CONFIG, cwd=workdir)
-    assert result.returncode == 0, result.stderr[-5000:]
+def offline_run():
+    """The finished offline run's working directory (the run of the default DAG on the
+    synthetic test config, started in the background after collection)."""
+    if "process" not in OFFLINE:  # a test selected without collection (never in practice)
+        _start_offline_run(Path(tempfile.mkdtemp(prefix="offline-")))
+    code = OFFLINE["process"].wait(timeout=1200)
+    OFFLINE["out"].close()
+    workdir = OFFLINE["workdir"]
+    assert code == 0, (workdir / "offline_run.out").read_text()[-5000:]
     return workdir
 
 
