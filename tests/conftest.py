@@ -37,6 +37,14 @@ def cifar_dir(tmp_path_factory) -> Path:
     return out
 
 
+@pytest.fixture(scope="session")
+def batches(tmp_path_factory):
+    """A small synthetic cifar-10-batches-py folder (100 images per batch)."""
+    out = tmp_path_factory.mktemp("batches") / cifar.BATCH_DIR
+    synthetic.write_synthetic_cifar(out, n_per_batch=100, n_test=50, seed=3)
+    return out
+
+
 @pytest.fixture
 def rng() -> np.random.Generator:
     return np.random.default_rng(12345)

@@ -103,7 +103,7 @@ def test_split_needs_exactly_one_validation_source(kwargs):
 
 
 def test_validation_cannot_swallow_the_training_pool(cifar_dir):
-    with pytest.raises(ValueError, match="leaves no training data"):
+    with pytest.raises(ValueError, match="leaves 0 training samples"):
         splits.preprocess(cifar_dir, splits.Split(train=("data_batch_1",), val_size=200))
 
 

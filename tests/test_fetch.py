@@ -122,3 +122,31 @@ def test_permanent_http_error_is_not_retried(tmp_path, server):
 def test_malformed_checksum_spec(bad, tmp_path, source):
     with pytest.raises(ValueError, match="checksum must look like"):
         fetch.fetch(source.as_uri(), tmp_path / "a", bad)
+
+
+def test_a_name_that_does_not_resolve_fails_at_once_naming_the_url_and_the_key(
+    tmp_path, monkeypatch
+):
+    """DNS failure (issue 21): waiting does not make a name resolve, so there is one attempt
+    and no backoff, and the message names the URL and the local_copy key.  urlopen is
+    replaced (a real lookup would touch the network)."""
+    calls = []
+
+    def unresolvable(url, timeout):
+        calls.append(url)
+        raise fetch.urllib.error.URLError(fetch.socket.gaierror(-2, "Name or service not known"))
+
+    def no_sleep(seconds):
+        raise AssertionError(f"slept {seconds} s before retrying a DNS failure")
+
+    monkeypatch.setattr(fetch.urllib.request, "urlopen", unresolvable)
+    monkeypatch.setattr(fetch.time, "sleep", no_sleep)
+    url = "https://cifar.example.invalid/cifar-10-python.tar.gz"
+    hints = fetch.hints(url, "data.cifar10", "")
+    with pytest.raises(fetch.FetchError) as caught:
+        fetch.fetch(url, tmp_path / "a", md5(b""), retries=3, hints=hints)
+    assert calls == [url]
+    message = str(caught.value)
+    assert f"could not download {url}" in message and "Name or service not known" in message
+    assert "set data.cifar10.local_copy" in message and "\n" not in message
+    assert leftovers(tmp_path) == []

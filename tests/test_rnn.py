@@ -713,3 +713,15 @@ def test_word_measures():
     assert sampling.distinct_n(["a", "b", "a", "b", "a"], 2) == 0.5  # ab ba ab ba
     assert sampling.distinct_n(["a", "b", "c"], 3) == 1.0
     assert math.isnan(sampling.distinct_n(["a"], 2))
+
+
+def test_any_positive_temperature_samples_a_valid_distribution():
+    """o / T overflowed float32 for T = 1e-45 (NaN probabilities, issue 21): the scores are
+    shifted by their maximum first, in float64, so the T -> 0 limit is the argmax."""
+    o = np.array([1.0, 3.0, 2.5, -4.0], dtype=np.float32)
+    for T in (1e-45, 1e-10, 1e-3):
+        p = sampling.sampling_distribution(o, T)
+        assert np.isfinite(p).all() and p.sum() == pytest.approx(1.0)
+        assert int(np.argmax(p)) == 1 and p[1] == pytest.approx(1.0)
+    log_q, kept = sampling.log_sampling_probs(o[None, :], 1e-45)
+    assert np.isfinite(log_q[kept]).all() and log_q[0, 1] == 0.0

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import json
 import logging
 import math
 import platform
+import shutil
 import sys
 from collections.abc import Mapping
 from importlib import metadata
@@ -43,10 +45,52 @@ def setup_logging(
     root.setLevel(logging.INFO)
 
     def log_uncaught(kind, value, tb):
+        if isinstance(value, OSError) and value.errno in NO_SPACE:
+            # a full disk is not a bug: one line that says where and what to do
+            message = (value if isinstance(value, NoSpace) else no_space(value)).strerror
+            logging.getLogger("dd2424").error("%s", message)
+            print(message, file=sys.stderr)
+            return
         logging.getLogger("dd2424").error("%s", value, exc_info=(kind, value, tb))
         sys.__excepthook__(kind, value, tb)
 
     sys.excepthook = log_uncaught
+
+
+#: the errno of a full disk (or quota)
+NO_SPACE = (errno.ENOSPC, errno.EDQUOT)
+
+
+class NoSpace(OSError):
+    """No space left where a result is written; the message names the path, the space
+    needed and free, and what to do."""
+
+
+def no_space(err: OSError, path: str | Path | None = None, needed: int | None = None) -> NoSpace:
+    path = Path(path or err.filename or ".")
+    try:
+        free = f"{shutil.disk_usage(path.parent).free / 1e6:,.0f} MB are free there"
+    except OSError:
+        free = "the free space could not be read"
+    need = f"it needs about {needed / 1e6:,.1f} MB and " if needed is not None else ""
+    return NoSpace(
+        err.errno,
+        f"no space left on the device to write {path}: {need}{free}; nothing was left "
+        "half-written. Free some space (or run in another --directory) and run again",
+    )
+
+
+def _written(path: Path, tmp: Path, write, needed: int | None = None) -> None:
+    """``write(tmp)``, then rename ``tmp`` to ``path``; on a full disk the temp file is removed
+    and NoSpace raised (other errors also leave no temp file)."""
+    try:
+        write(tmp)
+    except OSError as err:
+        tmp.unlink(missing_ok=True)
+        if err.errno in NO_SPACE:
+            raise no_space(err, path, needed) from None
+        raise
+    tmp.replace(path)
 
 
 def exit_with(message: str) -> NoReturn:
@@ -77,9 +121,8 @@ def write_json(path: str | Path, obj) -> None:
     """Strict JSON (a non-finite number is written as ``null``, never as a bare ``NaN`` that
     strict parsers reject), keys sorted, written to a temp name then renamed."""
     path = Path(path)
-    tmp = path.with_name(path.name + ".part")
-    tmp.write_text(json.dumps(_strict(obj), indent=2, sort_keys=True, allow_nan=False) + "\n")
-    tmp.replace(path)
+    text = json.dumps(_strict(obj), indent=2, sort_keys=True, allow_nan=False) + "\n"
+    _written(path, path.with_name(path.name + ".part"), lambda tmp: tmp.write_text(text))
 
 
 def read_json(path: str | Path):
@@ -128,9 +171,9 @@ def provenance(settings: Mapping, inputs: Mapping[str, str | Path]) -> dict:
 def save_arrays(path: str | Path, arrays: dict[str, np.ndarray]) -> None:
     """Named arrays as an uncompressed .npz, written to a temp name then renamed."""
     path = Path(path)
+    needed = sum(np.asarray(a).nbytes for a in arrays.values())
     tmp = path.with_name(path.name + ".part.npz")
-    np.savez(tmp, **arrays)
-    tmp.replace(path)
+    _written(path, tmp, lambda tmp: np.savez(tmp, **arrays), needed)
 
 
 def load_arrays(path: str | Path) -> dict[str, np.ndarray]:

@@ -11,6 +11,7 @@ from snakemake.utils import min_version
 
 from dd2424.data.cifar import BATCH_DIR, CIFAR_FILES
 from dd2424.plan import ConfigError, code, inputs, layout, make_plan, targets
+from dd2424.plan.configfiles import check_unique_keys
 from dd2424.plan.plan import TITLES
 
 min_version("9.0")
@@ -37,6 +38,7 @@ def start_dir():
 
 
 try:
+    check_unique_keys(workflow.configfiles)  # config/config.yaml and every --configfile
     PLAN = make_plan(
         config,
         start_dir=start_dir(),

@@ -29,12 +29,14 @@ rule extract_cifar10:
         archive=rules.download_cifar10.output.archive,
     output:
         batches=expand(layout.BATCHES, source="cifar10", name=CIFAR_FILES),
+        sizes=layout.BATCH_SIZES,
     log:
         "logs/data/extract_cifar10.log",
     conda:
         "../envs/pipeline.yaml"
     params:
         names=CIFAR_FILES,
+        checksum=CIFAR.cifar10["checksum"],
         hint=CIFAR.hint(),
         code=script_code("extract.py"),
     script:

@@ -1,15 +1,22 @@
-"""Rule preprocess: load a split's batches, normalise with the training mean/std, save float32."""
+"""Rule preprocess: load a split's batches, normalise with the training mean/std, save float32.
+
+batches.meta is read too, so that a bad one stops the pipeline here, before any training.
+"""
 
 import logging
 from pathlib import Path
 
-from dd2424.data.splits import Split, preprocess
+from dd2424.data.cifar import load_label_names
+from dd2424.data.splits import Split, SplitError, preprocess
 from dd2424.io import exit_with, save_arrays, setup_logging
 
 setup_logging(snakemake.log[0])
-split = Split.from_config(snakemake.params.split)
+name, meta = snakemake.wildcards.split, snakemake.input.meta
 try:
-    arrays = preprocess(Path(snakemake.input.meta).parent, split)
+    load_label_names(meta)
+    arrays = preprocess(Path(meta).parent, Split.from_config(snakemake.params.split))
+except SplitError as err:  # the split's config, not the data
+    exit_with(f"config splits.{name}.{err}. Lower splits.{name}.val_size.")
 except ValueError as err:
     exit_with(f"{snakemake.rule} failed: {err}. {snakemake.params.hint}")
 for part in ("train", "val", "test"):

@@ -3,12 +3,15 @@ temperature / nucleus variants, without retraining."""
 
 from pathlib import Path
 
-from dd2424.io import load_arrays, read_json, setup_logging
+from dd2424.io import exit_with, read_json, setup_logging
 from dd2424.rnn.model import Model
 
 setup_logging(snakemake.log[0])
 spec = snakemake.params.spec
-model = Model.from_arrays(load_arrays(snakemake.input.model), snakemake.input.model)
+try:
+    model = Model.load(snakemake.input.model)
+except ValueError as err:  # not a model this code wrote: one message, no traceback
+    exit_with(f"{snakemake.rule} failed: {err}")
 metrics = read_json(snakemake.input.metrics)
 seed = int(metrics["settings"]["seed"])
 

@@ -3,15 +3,15 @@ thresholds) on one run's best model: table and figure."""
 
 import pandas as pd
 
-from dd2424.io import exit_with, load_arrays, setup_logging, write_table
+from dd2424.io import exit_with, setup_logging, write_table
 from dd2424.report.plots import sampling_measures
 from dd2424.rnn.model import Model, sampling_comparison
-from dd2424.rnn.settings import SettingsError, read_corpus
+from dd2424.rnn.settings import read_corpus
 
 setup_logging(snakemake.log[0])
 spec = snakemake.params.spec
-model = Model.from_arrays(load_arrays(snakemake.input.model), snakemake.input.model)
 try:
+    model = Model.load(snakemake.input.model)
     rows = sampling_comparison(
         model,
         read_corpus(snakemake.input.text),
@@ -20,7 +20,7 @@ try:
         int(spec["length"]),
         int(spec["seed"]),
     )
-except SettingsError as err:  # the corpus or the model: one message, no traceback
+except ValueError as err:  # the corpus or the model (SettingsError): one message
     exit_with(f"{snakemake.rule} failed on {snakemake.input.text}: {err}")
 table = pd.DataFrame(rows)
 write_table(table, snakemake.output.tsv, snakemake.output.md)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import shutil
+import socket
 import time
 import urllib.error
 import urllib.request
@@ -77,9 +78,15 @@ def _download_once(url: str, tmp: Path, timeout: float) -> None:
 
 
 def _is_transient(err: Exception) -> bool:
+    """Worth another attempt: timeouts, refused or dropped connections, HTTP 5xx/429/408.
+    Not a name that does not resolve (a typo in the URL, or no network at all): waiting
+    does not make it resolve."""
     if isinstance(err, urllib.error.HTTPError):
         return err.code in (408, 429) or err.code >= 500
-    # URLError (refused, DNS failure), timeouts and dropped connections are all OSErrors
+    reason = err.reason if isinstance(err, urllib.error.URLError) else err
+    if isinstance(reason, socket.gaierror):
+        return False
+    # URLError (refused), timeouts and dropped connections are all OSErrors
     return isinstance(err, OSError)
 
 

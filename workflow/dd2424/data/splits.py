@@ -12,6 +12,10 @@ import numpy as np
 from .cifar import TEST_BATCH, load_batch
 
 
+class SplitError(ValueError):
+    """A split the batches cannot satisfy (its config is at fault, not the data)."""
+
+
 @dataclass(frozen=True)
 class Split:
     """Which batches form the training pool, validation and test sets.
@@ -90,10 +94,11 @@ def preprocess(batch_dir: str | Path, split: Split, dtype=np.float32) -> dict[st
     batch_dir = Path(batch_dir)
     X_pool, y_pool = _stack(batch_dir, split.train)
     if split.val_size:
-        if split.val_size >= len(X_pool):
-            raise ValueError(
-                f"val_size {split.val_size} leaves no training data "
-                f"(the pool has {len(X_pool)} samples)"
+        if split.val_size > len(X_pool) - 2:
+            raise SplitError(
+                f"val_size = {split.val_size} leaves {max(len(X_pool) - split.val_size, 0)} "
+                f"training samples (at least 2 are needed): {' + '.join(split.train)} hold "
+                f"{len(X_pool)} samples"
             )
         cut = len(X_pool) - split.val_size
         X_tr, y_tr, X_va, y_va = X_pool[:cut], y_pool[:cut], X_pool[cut:], y_pool[cut:]

@@ -10,7 +10,9 @@ the validation accuracy smoothed by a centred moving average over ``window`` eva
   stops rising, becomes ragged or falls);
 - eta_min: the eta where the accuracy starts to rise: the first evaluation whose smoothed
   accuracy exceeds the accuracy before training by ``rise`` (10 %) of the way to the peak;
-  if that is not below eta_max / 2 (the accuracy jumped at once), eta_max / 10.
+  if that is not below eta_max / 2 (the accuracy jumped at once), eta_max / 10;
+- no proposal (ValueError saying what the test saw and what to change) unless the smoothed
+  accuracy rises at least ``MIN_GAIN`` above the accuracy before training.
 
 The eta of an evaluation row is the schedule's eta at that update (the next step's; the ramp
 changes it by a factor (eta_hi / eta_lo)^(1/N) per update, so the two hardly differ).
@@ -31,8 +33,13 @@ RULE = (
     "eta_max: the eta at the peak of the validation accuracy (centred moving average over "
     "{window} evaluations); eta_min: the eta where that accuracy first exceeds the accuracy "
     "before training by {rise:g} of the way to the peak, or eta_max / 10 if that is not "
-    "below eta_max / 2"
+    "below eta_max / 2; no bounds (the test fails) unless that accuracy rises at least "
+    "{min_gain:g} above the accuracy before training"
 )
+#: how much the smoothed validation accuracy must rise above its value before training for
+#: the test to propose bounds: a flat record (eta too small to learn, or so large that the
+#: run never learns before it diverges) proposes nothing
+MIN_GAIN = 0.01
 
 
 def settings(
@@ -90,6 +97,8 @@ def propose(history: list[dict], window: int = 3, rise: float = 0.1) -> dict:
     acc = smoothed(trained["val_acc"].to_numpy(), window)
     eta = trained["eta"].to_numpy()
     peak = int(np.argmax(acc))
+    if acc[peak] < start_acc + MIN_GAIN:
+        raise ValueError(no_rise(history, start_acc, float(acc[peak]), eta))
     eta_max = float(eta[peak])
     threshold = start_acc + rise * (acc[peak] - start_acc)
     first = int(np.argmax(acc >= threshold))  # acc[peak] >= threshold, so one exists
@@ -106,8 +115,28 @@ def propose(history: list[dict], window: int = 3, rise: float = 0.1) -> dict:
         "rise_update": int(trained["update"].iloc[first]),
         "start_val_acc": start_acc,
         "diverged_at": trainer.diverged_at(history),
-        "rule": RULE.format(window=window, rise=rise),
+        "rule": RULE.format(window=window, rise=rise, min_gain=MIN_GAIN),
     }
+
+
+def no_rise(history: list[dict], start: float, best: float, eta: np.ndarray) -> str:
+    """What to tell the user when the accuracy never rose: what the test saw, what to change."""
+    seen = (
+        f"the validation accuracy never rose {MIN_GAIN:g} above its value before training "
+        f"({start:.3f}; at most {best:.3f}, smoothed) while eta went from {eta[0]:.3g} to "
+        f"{eta[-1]:.3g}"
+    )
+    diverged = trainer.diverged_at(history)
+    if diverged is not None:
+        return (
+            f"{seen}, and the cost became NaN or infinite at update {diverged}: the range "
+            "starts where the network cannot learn, so no bounds are proposed; lower eta_lo "
+            "and eta_hi"
+        )
+    return (
+        f"{seen}: the network did not learn, so no bounds are proposed; raise eta_hi (or "
+        "eta_lo), or train longer (n_epochs)"
+    )
 
 
 def apply_proposal(settings: Mapping, proposal: Mapping) -> dict:

@@ -3,6 +3,7 @@ targets and checks, built once by ``make_plan`` and unit-tested in-process.
 
 plan        ``make_plan(config)`` -> ``Plan``: the data, labs 1-3 and lab 4, checked.
 errors      ``ConfigError``: the one error of a config problem (key, value, rule, fix).
+configfiles The config files as written: a key given twice is an error (file, key, lines).
 schema      JSON-Schema validation with defaults; each schema parsed once.
 layout      Every path under data/, results/ and benchmarks/ (the rules' patterns).
 data        The CIFAR source, its splits and their sizes; the text corpus; local copies.

@@ -4,6 +4,7 @@ copies that replace downloads."""
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -56,6 +57,7 @@ class Cifar:
     synthetic: dict
     splits: dict
     local_copy: str  # the archive's absolute path, "" to download
+    extracted: dict  # {batch: images} of the archive extracted here (layout.BATCH_SIZES)
 
     @property
     def batches_dir(self) -> str:
@@ -69,12 +71,13 @@ class Cifar:
 
     def batch_size(self, batch: str) -> int | None:
         """Samples in one batch file, when known before any data is read: from the synthetic
-        settings, or 10,000 per batch of the official CIFAR-10 archive (None for another)."""
+        settings, 10,000 per batch of the official CIFAR-10 archive, or what the extraction of
+        this archive recorded (None before another archive is extracted)."""
         if self.source == "synthetic":
             return self.synthetic["n_test" if batch == TEST_BATCH else "n_per_batch"]
         if self.cifar10["checksum"].lower() == OFFICIAL_CIFAR10_MD5:
             return 10_000
-        return None
+        return self.extracted.get(batch)
 
     def split(self, name: str, where: str | None = None) -> dict:
         """The config of split ``name``, checked; ``where``: the config key that names it."""
@@ -168,14 +171,28 @@ class Corpus:
         return described(name, f"the text {self.name}", same, reference)
 
 
+def extracted_sizes(path: Path, checksum: str) -> dict[str, int]:
+    """{batch: images} that the extraction of the archive with ``checksum`` recorded at
+    ``path`` ({} if there is no such record, or it is of another archive or unreadable)."""
+    try:
+        record = json.loads(path.read_text())
+        if record["checksum"].lower() == checksum.lower():
+            return {str(k): int(v) for k, v in record["batches"].items()}
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        pass
+    return {}
+
+
 def cifar_plan(config: dict, start_dir: Path | None, workdir: Path) -> Cifar:
     data = config["data"]
+    sizes = Path(workdir) / layout.BATCH_SIZES
     return Cifar(
         source=data["source"],
         cifar10=data["cifar10"],
         synthetic=data["synthetic"],
         splits=config["splits"],
         local_copy=local_copy(config, "data.cifar10", start_dir, workdir),
+        extracted=extracted_sizes(sizes, data["cifar10"]["checksum"]),
     )
 
 

@@ -31,6 +31,8 @@ def _table(stem: str) -> tuple[str, str]:
 
 # ---- data
 CIFAR_ARCHIVE = "data/cifar10/cifar-10-python.tar.gz"
+#: what extraction found in the archive: its checksum and the images of each batch
+BATCH_SIZES = "data/cifar10/batch_sizes.json"
 BATCHES = "data/{source}/" + BATCH_DIR + "/{name}"
 SPLIT = "data/{source}/processed/{split}.npz"
 CORPUS = "data/text/{corpus}.txt"

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import copy
+import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import layout
 from .data import Cifar, Corpus, cifar_plan, corpus_plan
+from .errors import ConfigError
 from .mlp import (
     Mlp,
     SettingsCheck,
@@ -111,4 +113,45 @@ def make_plan(
             ],
         )
     lab4 = rnn_plan(config["lab4"], schema("rnn_run.schema.yaml", directory), corpus, workdir)
-    return Plan(cifar=cifar, corpus=corpus, labs=labs, searches=searches, lab4=lab4, config=config)
+    plan = Plan(cifar=cifar, corpus=corpus, labs=labs, searches=searches, lab4=lab4, config=config)
+    check_names(config)
+    check_outputs(plan)
+    return plan
+
+
+#: the config sections whose entries name folders or files (a run: results/<lab>/runs/<run>/)
+NAMED = ("runs", "range_tests", "comparisons", "searches", "tables")
+
+
+def check_names(config: dict) -> None:
+    """Every name that becomes a folder or a file name must be one path component: not "."
+    nor ".." (the schemas' name patterns allow dots, as in ``lam0.1_eta0.001``)."""
+    for lab, section in config.items():
+        if not isinstance(section, dict):
+            continue
+        for kind in NAMED:
+            for name in section.get(kind) or {}:
+                if name in (".", ".."):
+                    raise ConfigError(
+                        f"config {lab}.{kind}: the name {name!r} is not usable (it becomes a "
+                        f"folder or file name, and {name!r} names another folder): rename it"
+                    )
+
+
+def check_outputs(plan: Plan) -> None:
+    """No two jobs may write the same file (two names that share a folder, e.g. a table named
+    like the ablation table), and no path may leave its folder."""
+    from .jobs import outputs  # jobs reads the plan: imported here, not at the top
+
+    writers: dict[str, str] = {}
+    for rule, jobs in outputs(plan).items():
+        for files in jobs:
+            for path in files:
+                if os.path.normpath(path) != path:
+                    raise ConfigError(f"config: the job {rule} would write {path}: rename")
+                if path in writers:
+                    raise ConfigError(
+                        f"config: two jobs would write {path} (rules {writers[path]} and {rule}):"
+                        " two names in one folder must differ: rename one of them"
+                    )
+                writers[path] = rule

@@ -15,6 +15,7 @@ import copy
 import functools
 import json
 import math
+import re
 from pathlib import Path
 
 import jsonschema
@@ -115,11 +116,33 @@ def _lines(error, prefix: str) -> list[str]:
     if error.validator in ("oneOf", "anyOf"):
         need = "exactly one" if error.validator == "oneOf" else "at least one"
         return [f"  {key or '(top level)'}: needs {need} of ({check})"]
-    why = error.schema.get("description") if error.validator == "const" else None
+    bounds = ("const", "minimum", "exclusiveMinimum", "maximum", "exclusiveMaximum")
+    why = error.schema.get("description") if error.validator in bounds else None
+    if error.validator == "type" and isinstance(error.instance, str):
+        why = yaml_number_hint(error.instance)
     return [
         f"  {key or '(top level)'} = {short(error.instance)}: {short(error.message, 160)} "
         f"({check})" + (f": {why}" if why else "")
     ]
+
+
+#: a number YAML 1.1 reads as text: no dot in the mantissa, or no sign in the exponent
+_NUMBER_TEXT = re.compile(r"([-+]?)(\d+\.?\d*|\.\d+)[eE]([-+]?)(\d+)")
+
+
+def yaml_number_hint(text: str) -> str | None:
+    """For a value like ``1e-1`` (text to YAML 1.1, which needs ``1.0e-1``): how to write it
+    as a number; None if it does not look like one."""
+    match = _NUMBER_TEXT.fullmatch(text.strip())
+    if not match:
+        return None
+    sign, mantissa, exp_sign, exponent = match.groups()
+    mantissa = mantissa if "." in mantissa else mantissa + ".0"
+    number = f"{sign}{mantissa}e{exp_sign or '+'}{exponent}"
+    return (
+        f"YAML reads {text!r} as text, not as a number (YAML 1.1 needs a dot in the mantissa "
+        f"and a sign in the exponent): write {number}"
+    )
 
 
 @functools.cache

@@ -10,8 +10,29 @@ from pathlib import Path
 import numpy as np
 
 from ..data.text import Vocabulary
+from ..io import load_arrays
 from . import network, sampling
 from .settings import SettingsError
+
+
+def vocab_codes(vocab: Vocabulary) -> np.ndarray:
+    """The vocabulary as the code points of its characters (int64): lossless for every
+    character, NUL included (a NumPy string array drops trailing NULs, so "\\x00" would come
+    back as "")."""
+    return np.array([ord(c) for c in vocab.chars], dtype=np.int64)
+
+
+def vocab_from(array: np.ndarray, path: str | Path) -> Vocabulary:
+    """The vocabulary ``vocab_codes`` saved (or, from a model saved before it, the string
+    array of its characters); ValueError naming ``path`` if it is not one."""
+    array = np.asarray(array)
+    try:
+        if array.dtype.kind in "iu":
+            return Vocabulary.from_list([chr(int(c)) for c in array])
+        return Vocabulary.from_list([str(c) for c in array])
+    except (ValueError, OverflowError) as err:
+        message = f"{path}: its vocabulary cannot be read ({err}): retrain the run"
+        raise ValueError(message) from None
 
 
 def model_arrays(result) -> dict[str, np.ndarray]:
@@ -20,7 +41,7 @@ def model_arrays(result) -> dict[str, np.ndarray]:
     state = result.state
     val = result.val_range or (-1, -1)
     return dict(state.best_params) | {
-        "vocab": np.array(result.vocab.chars),
+        "vocab": vocab_codes(result.vocab),
         "h0": state.best_h0.copy(),
         "x0": np.array(state.best_x0, dtype=np.int64),
         "val_range": np.array(val, dtype=np.int64),
@@ -42,7 +63,7 @@ class Model:
         missing = [k for k in (*network.NAMES, "vocab", "h0", "x0", "val_range") if k not in arrays]
         if missing:
             raise ValueError(f"{path} lacks {missing}: retrain the run that wrote it")
-        vocab = Vocabulary.from_list([str(c) for c in arrays["vocab"]])
+        vocab = vocab_from(arrays["vocab"], path)
         a, b = (int(v) for v in arrays["val_range"])
         return cls(
             params={k: np.asarray(arrays[k]) for k in network.NAMES},
@@ -51,6 +72,11 @@ class Model:
             x0=int(arrays["x0"]),
             val_range=None if a < 0 else (a, b),
         )
+
+    @classmethod
+    def load(cls, path: str | Path) -> Model:
+        """The model saved at ``path`` (model.npz); ValueError naming it if it is not one."""
+        return cls.from_arrays(load_arrays(path), path)
 
     def generate(self, length: int, seed: int, temperature: float = 1.0, top_p: float = 1.0) -> str:
         """A passage of ``length`` characters from (h0, x0), drawn with its own generator."""

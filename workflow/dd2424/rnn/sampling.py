@@ -50,11 +50,17 @@ def nucleus(p: np.ndarray, top_p: float) -> np.ndarray:
 def sampling_distribution(
     o: np.ndarray, temperature: float = 1.0, top_p: float = 1.0
 ) -> np.ndarray:
-    """p~_t from the scores o_t: SoftMax(o_t / T) (eq 10), then the nucleus cut (eqs 11-13)."""
+    """p~_t from the scores o_t: SoftMax(o_t / T) (eq 10), then the nucleus cut (eqs 11-13).
+
+    For T != 1 the scores are shifted by their maximum before the division, in float64, so
+    any T > 0 is exact: the shifted scores are <= 0 and at worst -inf, never an overflow (in
+    float32, o / 1e-45 is inf and the probabilities NaN); as T -> 0 this is the argmax."""
     if not temperature > 0:
         raise ValueError(f"temperature must be > 0, got {temperature}")
-    p = softmax(o / temperature if temperature != 1.0 else o)
-    return nucleus(p, top_p)
+    if temperature != 1.0:
+        o = np.asarray(o, dtype=np.float64)
+        o = (o - o.max()) / temperature
+    return nucleus(softmax(o), top_p)
 
 
 def sample_index(p: np.ndarray, rng: np.random.Generator) -> int:
@@ -99,7 +105,8 @@ def log_sampling_probs(
         raise ValueError(f"temperature must be > 0, got {temperature}")
     if not 0.0 < top_p:
         raise ValueError(f"top_p must be in (0, 1], got {top_p}")
-    log_p = log_softmax(np.asarray(O, dtype=np.float64) / temperature)
+    O = np.asarray(O, dtype=np.float64)
+    log_p = log_softmax((O - O.max(axis=1, keepdims=True)) / temperature)  # no overflow
     if top_p >= 1.0:
         return log_p, np.ones(log_p.shape, dtype=bool)
     p = np.exp(log_p)

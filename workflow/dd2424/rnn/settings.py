@@ -48,11 +48,19 @@ def rnn_config(settings: Mapping) -> RNNConfig:
 
 # ---------------------------------------------------------------------- text and split
 def check_corpus(text: str, path: str | Path) -> None:
-    """An empty corpus cannot train anything: say which file it is and what to do."""
+    """An empty corpus, or one of a single distinct character (K = 1: every loss is 0 and every
+    gradient too, so nothing can be learnt or checked), cannot train anything: say which file
+    it is and what to do."""
     if not text:
         raise SettingsError(
             f"the corpus {path} is empty: point lab4.corpus at a non-empty UTF-8 text "
             "(or delete the file so that it is downloaded / generated again)"
+        )
+    if len(set(text)) < 2:
+        raise SettingsError(
+            f"the corpus {path} holds a single distinct character ({text[0]!r}, K = 1): there "
+            "is nothing to predict, so every loss and gradient would be 0; point lab4.corpus "
+            "at a text of at least 2 distinct characters"
         )
 
 
