@@ -130,7 +130,7 @@ def project_seconds(data, K: int, n_updates: int, dtype: str) -> float:
 BATCH = 32
 
 
-def batch_seconds(data, K: int, n_updates: int, batch: int) -> float:
+def batch_seconds(data, K: int, n_updates: int, batch: int, m: int = 100) -> float:
     """Seconds of ``dd2424.rnn.trainer.train`` for ``n_updates`` float32 AdaGrad updates of
     ``batch`` sequences each (the sequential walk: the text cut into ``batch`` lanes)."""
     import numpy as np
@@ -140,7 +140,7 @@ def batch_seconds(data, K: int, n_updates: int, batch: int) -> float:
     from dd2424.rnn.walks import Walk, cut
 
     walk = Walk("sequential", cut(0, len(data), batch), 25, batch, np.random.default_rng(SEED))
-    cfg = RNNConfig(dtype="float32", batch=batch)
+    cfg = RNNConfig(dtype="float32", batch=batch, m=m)
     state = TrainingState(cfg, K, np.random.default_rng(SEED), walk=walk)
     history = train(state, data, n_updates, loss_every=10**9, sample_every=None, log_every=0)
     return history.seconds
@@ -250,6 +250,85 @@ def torch_rnn_seconds(torch, init, data, n_updates: int, use_module: bool) -> fl
     return time.perf_counter() - started
 
 
+def torch_batch_seconds(torch, m: int, K: int, data, n_updates: int, batch: int) -> float:
+    """Seconds of ``n_updates`` PyTorch updates of ``batch`` sequences (the text cut into
+    ``batch`` lanes, h carried): nn.RNN over one-hot input + Linear, the loss the mean over the
+    sequences of each one's sum (the project's), clip_grad_value_, AdaGrad by hand; float32."""
+    import numpy as np
+
+    F = torch.nn.functional
+    rnn_layer = torch.nn.RNN(K, m, nonlinearity="tanh")
+    out_layer = torch.nn.Linear(m, K)
+    params = [*rnn_layer.parameters(), *out_layer.parameters()]
+    mem = [torch.zeros_like(p) for p in params]
+    eye = torch.eye(K)
+    lane = len(data) // batch
+    starts = np.arange(batch) * lane
+    datat = torch.from_numpy(np.ascontiguousarray(data, dtype=np.int64))
+    steps = torch.arange(25)[:, None]
+    h = torch.zeros(1, batch, m)
+    started = time.perf_counter()
+    e = 0
+    for _ in range(n_updates):
+        idx = torch.from_numpy(starts + e)[None, :] + steps  # (25, B)
+        out, h = rnn_layer(eye[datat[idx]], h)
+        loss = F.cross_entropy(out_layer(out).reshape(-1, K), datat[idx + 1].reshape(-1))
+        loss = loss * 25  # the mean over sequences of each one's sum
+        for p in params:
+            p.grad = None
+        loss.backward()
+        torch.nn.utils.clip_grad_value_(params, 5.0)
+        with torch.no_grad():
+            for p, mp in zip(params, mem, strict=True):
+                mp.addcmul_(p.grad, p.grad)
+                p.addcdiv_(p.grad, (mp + 1e-8).sqrt_(), value=-0.1)
+        h = h.detach()
+        e = e + 25 if e + 51 < lane else 0
+    return time.perf_counter() - started
+
+
+#: the recipe's hidden size (issue 20: m = 256, B = 32 on Tiny Shakespeare)
+RECIPE_M = 256
+
+
+def recipe_peers(torch, data, K: int, n: int) -> dict[str, Callable[[], float]]:
+    """The project at the recipe's size, m = 256, at B = 1 and B = 32, the BLAS floor of the
+    B = 32 products, and PyTorch's nn.RNN at both (``n`` updates at B = 1, n / 8 at B = 32)."""
+    m, n_b1, n_b32 = RECIPE_M, n, max(1, n // 8)
+    peers = {
+        f"project m={m} B=1 float32": lambda: batch_seconds(data, K, n_b1, 1, m),
+        f"project m={m} B={BATCH} float32": lambda: batch_seconds(data, K, n_b32, BATCH, m),
+        f"BLAS floor m={m} B={BATCH} float32": lambda: floor_seconds(K, n_b32, BATCH, m),
+    }
+    if torch is not None:
+        peers[f"PyTorch nn.RNN m={m} B=1 float32"] = lambda: torch_batch_seconds(
+            torch, m, K, data, n_b1, 1
+        )
+        peers[f"PyTorch nn.RNN m={m} B={BATCH} float32"] = lambda: torch_batch_seconds(
+            torch, m, K, data, n_b32, BATCH
+        )
+    return peers
+
+
+def recipe_rows(times: dict, K: int, n: int, threads: int) -> list[dict]:
+    """Characters per second of the recipe-size peers (``recipe_peers``)."""
+    rows = []
+    for name, seconds in times.items():
+        if f"m={RECIPE_M} " not in name:
+            continue
+        label, dtype = name.rsplit(" ", 1)
+        batch = BATCH if f"B={BATCH}" in name else 1
+        updates = n if batch == 1 else max(1, n // 8)
+        chars = [updates * batch * 25 / s for s in seconds]
+        note = f"{updates} updates of B={batch}, AdaGrad, float32"
+        if label.startswith("BLAS"):
+            gflops = statistics.median(chars) * flop_per_char(RECIPE_M, K) / 1e9
+            note = f"the products alone, {gflops:.0f} GFLOP/s"
+        case = f"m={RECIPE_M} tau=25 K={K}: {label}"
+        rows.append(row("rnn", case, chars, "chars/s", dtype, threads, note))
+    return rows
+
+
 def check_reference(data, K: int) -> str:
     """One update of the reference and of the project from the same parameters must agree."""
     import numpy as np
@@ -288,7 +367,10 @@ def worker(size: dict, args) -> dict:
     if torch is not None:
         peers["PyTorch loop float32"] = lambda: torch_rnn_seconds(torch, init, data, n, False)
         peers["PyTorch nn.RNN float32"] = lambda: torch_rnn_seconds(torch, init, data, n, True)
+    peers |= recipe_peers(torch, data, K, max(1, n // 4))
     times = time_rounds(peers, repeats, warmup)
+    recipe = recipe_rows(times, K, max(1, n // 4), threads)
+    times = {k: v for k, v in times.items() if f"m={RECIPE_M} " not in k}
     notes = {
         f"project B={BATCH}": f"AdaGrad, sequential walk in {BATCH} lanes, {n_batch} updates",
         f"BLAS floor B={BATCH}": (
@@ -319,6 +401,9 @@ def worker(size: dict, args) -> dict:
             note_b1 = "the project float32 rounds above, x 25 characters per update"
             rows.append(row("rnn", f"{case} B=1", chars, "chars/s", dtype, threads, note_b1))
     if torch is None:
+        for m_b in (f"m={RECIPE_M} B=1", f"m={RECIPE_M} B={BATCH}"):
+            case = f"m={RECIPE_M} tau=25 K={K}: PyTorch nn.RNN {m_b}"
+            rows.append(row("rnn", case, None, "chars/s", "float32", threads, NO_TORCH))
         for name in ("PyTorch loop", "PyTorch nn.RNN"):
             rows.append(
                 row(
@@ -331,7 +416,7 @@ def worker(size: dict, args) -> dict:
                     NO_TORCH,
                 )
             )
-    return {"rows": rows, "info": worker_info(torch) | {"corpus": source}}
+    return {"rows": rows + recipe, "info": worker_info(torch) | {"corpus": source}}
 
 
 def goals(med, infos: dict) -> list[tuple]:
@@ -364,5 +449,12 @@ def goals(med, infos: dict) -> list[tuple]:
             b32 / med("rnn", f": BLAS floor B={BATCH}"),
             "info",
             0.0,
+        ),
+        (
+            f"RNN float32 m={RECIPE_M} B={BATCH}: project / BLAS floor (share of floor)",
+            med("rnn", f": project m={RECIPE_M} B={BATCH}")
+            / med("rnn", f": BLAS floor m={RECIPE_M} B={BATCH}"),
+            ">=",
+            0.75,
         ),
     ]

@@ -39,6 +39,11 @@ EXPECTED = [
     ("rnn", ": project B=1", "float32"),
     ("rnn", ": project B=32", "float32"),
     ("rnn", ": BLAS floor B=32", "float32"),
+    ("rnn", ": project m=256 B=1", "float32"),
+    ("rnn", ": project m=256 B=32", "float32"),
+    ("rnn", ": BLAS floor m=256 B=32", "float32"),
+    ("rnn", ": PyTorch nn.RNN m=256 B=1", "float32"),
+    ("rnn", ": PyTorch nn.RNN m=256 B=32", "float32"),
     ("memory", "preprocess 5 batches (45k/5k split + test)", "float32"),
     ("memory", "train 1 epoch 3072+50+10 (load + run)", "float32"),
 ]
@@ -72,5 +77,5 @@ def test_benchmark_runs_on_tiny_size(tmp_path):
     assert goals.case.str.startswith("BN").sum() == 1
     assert goals.case.str.startswith("Wide").sum() == 2
     assert goals.case.str.startswith("Augmentation (flip, translate 2)").sum() == 1
-    assert goals.case.str.startswith("RNN").sum() == 5
+    assert goals.case.str.startswith("RNN").sum() == 6
     assert goals.case.str.startswith("preprocessing").sum() == 1

@@ -2,7 +2,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from dd2424 import nested, schedules, search
+from dd2424 import nested, ranking, schedules, search
 from dd2424.data import splits
 from dd2424.mlp import runs as mlp_runs
 
@@ -122,9 +122,10 @@ def test_fine_range_surrounds_the_best_coarse_trials():
 
 def test_rank_orders_by_score_and_keeps_ties_stable():
     trials = pd.DataFrame({"stage": ["coarse", "coarse", "fine"], "acc": [0.5, 0.6, 0.6]})
-    ranked = search.rank(trials, "acc")
+    ranked = ranking.rank(trials, "acc")  # a score without a tie-break column: trial order
     assert ranked["stage"].tolist() == ["coarse", "fine", "coarse"]
     assert ranked["rank"].tolist() == [1, 2, 3]
+    assert ranked["tied_at_top"].tolist() == [True, True, False]
 
 
 def test_dotted_paths_set_nested_settings_without_touching_the_original():

@@ -141,7 +141,7 @@ def test_a_corpus_of_one_distinct_character_is_refused_before_any_job(tmp_path):
 # --------------------------------------------- 8. a val_size too large for a local archive
 def test_a_val_size_larger_than_the_archive_names_the_key(tmp_path, batches):
     _, overrides = archive_with(tmp_path, batches)  # 100 images per batch
-    overrides["splits"] = {"all45k": {"val_size": 5000}}
+    overrides["splits"]["all45k"] = {"val_size": 5000}
     config = write_config(tmp_path, overrides)
     target = "data/cifar10/processed/all45k.npz"
     result, out = run(tmp_path, target, configs=[config])  # sizes unknown before extraction

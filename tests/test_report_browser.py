@@ -63,6 +63,14 @@ def test_front_page_has_the_headline_table(page, offline_run, tmp_path_factory, 
     assert "How did each lab do?" in text and "not comparable" in text
     assert "Gradient check: pass" in text and "Best model, the start of its passage" in text
     assert "System Message" not in text  # every caption and the front page are valid rst
+    # the headline picture, above the table: ours next to the course's and the student's
+    picture = page.evaluate(
+        "(() => { const img = document.querySelector('img[alt^=\"each lab\"]');"
+        " if (!img) return null; const table = document.querySelector('table.headline');"
+        " return {width: img.naturalWidth, above: img.getBoundingClientRect().top"
+        " < table.getBoundingClientRect().top}; })()"
+    )
+    assert picture and picture["width"] > 400 and picture["above"], picture
     # the top of the page (the report scrolls smoothly: jump, then wait until it is there)
     page.evaluate(
         "document.querySelectorAll('*').forEach(e => e.scrollTo({top: 0, behavior: 'instant'}))"

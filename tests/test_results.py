@@ -2,6 +2,7 @@
 metrics.json says what produced it, the headline table answers "how did each lab do", and
 each lab can be built on its own."""
 
+import base64
 import json
 from pathlib import Path
 
@@ -9,7 +10,8 @@ import pandas as pd
 import pytest
 from conftest import TEST_CONFIG, snakemake
 
-from dd2424.report import summary
+from dd2424.report import plots, summary
+from dd2424.report.summary import numbers
 
 pytestmark = pytest.mark.workflow
 
@@ -112,6 +114,24 @@ def test_headline_table_has_a_row_per_lab_and_marks_what_is_not_comparable(offli
     assert "Best model, the start of its passage" in text
     front = (offline_run / "results/front_page.rst").read_text(encoding="utf-8")
     assert ".. csv-table::" in front and '"lab4", "course"' in front
+    # the headline picture comes first, embedded: seen before anything is read
+    picture = (offline_run / "results/summary.png").read_bytes()
+    assert front.index("data:image/png;base64,") < front.index(".. csv-table::")
+    embedded = front.split("data:image/png;base64,")[1].split('"')[0]
+    assert base64.b64decode("".join(embedded.split())) == picture
+
+
+def test_the_headline_picture_puts_each_labs_number_next_to_the_references(tmp_path):
+    from dd2424.report.summary import Data, Lab
+
+    synthetic = Data("synthetic", "synthetic images", False, "CIFAR-10")
+    row = {"result": "fig4", "metric": "test accuracy"}
+    lab = Lab("lab2", "two layers", synthetic, [row | {"numbers": numbers(0.5, 0.46, 0.52)}])
+    drawn = plots.headline([lab], tmp_path / "h.png")
+    assert drawn[0]["bars"] == {"ours": [50.0], "course": [46.0], "best student": [52.0]}
+    assert "ours on synthetic" in drawn[0]["title"]
+    assert "CIFAR-10 (not comparable)" in drawn[0]["title"]
+    assert (tmp_path / "h.png").read_bytes().startswith(b"\x89PNG")
 
 
 def test_lab_tables_label_the_course_numbers_with_the_data(offline_run):

@@ -16,7 +16,7 @@ from dd2424 import gradcheck
 from dd2424.data import text
 from dd2424.rnn import network as rnn
 from dd2424.rnn import optim, sampling, walks
-from dd2424.rnn.state import RNNConfig, TrainingState
+from dd2424.rnn.state import RESTORED, RNNConfig, TrainingState
 from dd2424.rnn.trainer import train
 
 TAU = 25
@@ -506,7 +506,7 @@ def test_resumed_training_is_bit_identical(
         np.testing.assert_array_equal(getattr(second, key), getattr(one, key))
     for name, arr in one.opt.state().items():
         np.testing.assert_array_equal(second.opt.state()[name], arr)
-    for key in ("smooth_loss", "best_smooth_loss", "best_score", "best_update", "best_x0"):
+    for key in ("best_x0", *RESTORED):
         assert getattr(second, key) == getattr(one, key)
     assert second.walk.state() == one.walk.state()
     assert second.rng.bit_generator.state == one.rng.bit_generator.state
@@ -550,7 +550,7 @@ def test_short_training_run_learns_the_synthetic_corpus(corpus, caplog):
     assert history.smooth_loss[0][1] == pytest.approx(chance, rel=0.01)
     assert trainer.smooth_loss < 0.5 * chance
     assert trainer.best_smooth_loss <= trainer.smooth_loss
-    assert [u for u, _ in history.smooth_loss] == [1, *range(100, 2_001, 100)]
+    assert [u for u, *_ in history.smooth_loss] == [1, *range(100, 2_001, 100)]
     assert [u for u, _, _ in history.samples] == [0, 1_000]
 
 

@@ -84,7 +84,7 @@ def test_too_long_a_gradient_check_names_the_key(text):
 def test_records_cover_the_run(uninterrupted, text):
     r = uninterrupted
     assert r.n_updates == 2500 and r.state.update == 2500 and r.resumed_from == 0
-    assert [u for u, _ in r.smooth_loss][:3] == [1, 100, 200] and r.smooth_loss[-1][0] == 2500
+    assert [u for u, *_ in r.smooth_loss][:3] == [1, 100, 200] and r.smooth_loss[-1][0] == 2500
     # a sample before the first update, every 500 updates, and one after the last
     assert [s["update"] for s in r.samples] == [0, 500, 1000, 1500, 2000, 2500]
     assert r.samples[0]["smooth_loss"] is None and len(r.samples[1]["text"]) == 30
@@ -190,6 +190,15 @@ KILLED = {
         "validation": {"mode": "chunk", "fraction": 0.05, "chunk": 4},
         "eval_every": 300,
     },
+    # a step size that changes every update: warm-up then cosine decay (issue 20)
+    "adam-cosine-warmup-B2": {
+        "optimizer": "adam",
+        "eta": 0.003,
+        "batch": 2,
+        "schedule": {"kind": "cosine", "eta_min": 0.0003, "warmup": 200},
+        "validation": {"mode": "tail", "fraction": 0.1},
+        "eval_every": 250,
+    },
 }
 
 
@@ -223,7 +232,8 @@ def test_a_killed_run_resumes_to_the_same_final_model(uninterrupted, text, tmp_p
     np.testing.assert_array_equal(a.hprev, b.hprev)
     assert a.walk.state() == b.walk.state()
     assert a.smooth_loss == b.smooth_loss and a.best_update == b.best_update
-    assert a.best_score == b.best_score
+    assert a.best_score == b.best_score and a.opt.eta == b.opt.eta
+    assert (a.char_loss, a.best_char_update) == (b.char_loss, b.best_char_update)
     assert resumed.smooth_loss == reference.smooth_loss
     assert resumed.validation == reference.validation
     assert resumed.samples == reference.samples
@@ -277,3 +287,36 @@ def test_sampling_comparison_measures_the_grid(text):
     blind = rnn_model.Model(model.params, model.vocab, model.h0, model.x0, None)
     with pytest.raises(rnn_settings.SettingsError, match="lab4.sampling.run"):
         rnn_model.sampling_comparison(blind, text, [1.0], [1.0], 10, seed=1)
+
+
+def test_a_schedule_moves_the_step_size_and_a_characters_budget_sets_the_length(text):
+    settings = SETTINGS | {
+        "updates": None,
+        "optimizer": "adam",
+        "eta": 0.004,
+        "batch": 4,
+        "characters": 100_000,  # ceil(100,000 / (4 x 25)) = 1,000 updates
+        "schedule": {"kind": "cosine", "eta_min": 0.0004, "warmup": 100},
+    }
+    assert rnn_settings.total_updates(settings, len(text)) == 1000
+    result = rnn_runs.train_resumable(settings, text)
+    state = result.state
+    assert result.n_updates == 1000 and state.base_eta == 0.004
+    assert state.opt.eta == pytest.approx(0.0004)  # the last update's: cosine's floor
+    metrics = rnn_runs.metrics(result, len(text))
+    assert metrics["eta"] == 0.004 and "cosine eta 0.004..0.0004" in metrics["schedule"]
+    assert "warm-up 100" in metrics["schedule"]
+
+
+def test_the_training_loss_per_character_is_on_one_scale_for_every_b(text):
+    """The course's smooth loss (factor 0.999 per update) averages ~25,000 characters at
+    B = 1 and ~800,000 at B = 32; the loss per character averages ~25,000 characters at any
+    B: at B = 1, tau = 25 it is the smooth loss / 25."""
+    b1 = rnn_runs.train_resumable(SETTINGS | {"updates": 400}, text).state
+    assert b1.char_loss == pytest.approx(b1.smooth_loss / 25, rel=1e-9)
+    b8 = rnn_runs.train_resumable(SETTINGS | {"updates": 400, "batch": 8}, text).state
+    assert b8.config.char_smooth == pytest.approx(0.999**8)
+    assert b8.char_loss < b8.smooth_loss / 25  # the per-update smooth loss lags behind
+    metrics = rnn_runs.metrics(rnn_runs.train_resumable(SETTINGS | {"updates": 400}, text), 1)
+    assert metrics["best_smooth_update"] <= 400 and metrics["train_loss_per_char"] > 0
+    assert set(metrics["train_loss_per_char_at"]) <= {"250000", "750000", "2500000"}

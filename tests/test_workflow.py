@@ -187,6 +187,9 @@ def test_lab4_trains_the_rnn_and_writes_its_records(offline_run):
     assert not any("second" in key or "per_s" in key for key in metrics)  # no wall time
     record = pd.read_csv(course / "smooth_loss.tsv", sep="\t")
     assert record["update"].tolist() == [1, *range(100, 1501, 100)]
+    # B = 1, tau = 25: the loss per character is the course's smooth loss / 25
+    per_char = record["smooth_loss"] / 25
+    assert np.allclose(record["train_loss_per_char"], per_char, rtol=1e-6)
     samples = (course / "training_samples.md").read_text(encoding="utf-8")
     for updates in (0, 500, 1000, 1500):
         assert f"### after {updates} updates" in samples
@@ -210,6 +213,12 @@ def test_lab4_compares_optimizers_walks_and_batch_sizes(offline_run):
     assert (table["characters_seen"] == table["updates"] * table["batch"] * 25).all()
     assert (table["best_val_loss"] < np.log(52)).all()  # all learn something (K = 52)
     assert not any("second" in c or "per_s" in c for c in table.columns)
+    # the training loss per character, comparable across B, not the course's smooth loss
+    assert "train_loss_per_char" in table and "best_smooth_loss" not in table
+    b32 = json.loads((base / "runs/adam_chunks_b32/metrics.json").read_text())
+    assert b32["train_loss_per_char"] == table.loc["adam_chunks_b32", "train_loss_per_char"]
+    assert b32["best_smooth_update"] <= b32["updates"]
+    assert b32["train_loss_per_char_at"] == {}  # 240,000 characters: before the first mark
     for name in ("adam", "adam_chunks_b32"):
         validation = pd.read_csv(base / f"runs/{name}/validation.tsv", sep="\t")
         assert validation["update"].tolist() == [0, 100, 200, 300]
@@ -368,3 +377,19 @@ def test_corpus_local_copy_is_verified_and_offline_download_names_the_key(tmp_pa
     output = result.stdout + result.stderr
     assert result.returncode != 0 and "lab4.corpus.local_copy" in output
     assert not (tmp_path / target).exists()
+
+
+def test_lab4_search_ranks_its_trials_by_validation_loss(offline_run):
+    base = offline_run / "results/lab4/search/recipe"
+    grid = pd.read_csv(base / "random_grid.tsv", sep="\t")
+    ranked = pd.read_csv(base / "ranked.tsv", sep="\t")
+    assert len(ranked) == len(grid) == 2 and ranked["best_val_loss"].is_monotonic_increasing
+    assert ranked["tied_at_top"].iloc[0] and "train_loss_per_char" in ranked
+    for _, row in ranked.iterrows():  # each trial trained with its row's values and budget
+        metrics = json.loads((base / f"random/{int(row['trial'])}/metrics.json").read_text())
+        values = grid.set_index("trial").loc[int(row["trial"])]
+        assert metrics["settings"]["m"] == values["m"] == row["m"]
+        assert json.loads(values["schedule"])["kind"] == metrics["settings"]["schedule"]["kind"]
+        assert metrics["characters_seen"] >= 20_000 > metrics["characters_seen"] - 25 * row["batch"]
+    best = (base / "best.md").read_text()
+    assert "Ranked by best_val_loss, lower first" in best and "## random" in best

@@ -4,7 +4,9 @@
 ``constant``, ``cyclic`` (the course's, eqs. 14-15), ``step`` and ``exponential`` decay (lab 1
 bonus 1.6 d; both change eta once per epoch and keep it constant within an epoch) and
 ``ramp`` (eta rising from eta_lo to eta_hi over the run: the learning-rate range test, see
-range_test.py).
+range_test.py), ``cosine`` decay over the run (lab 4), and any of them after a linear
+``warmup`` of a number of updates.  Labs 1-3 and lab 4 share them: lab 4's epochs are passes
+of the sequential walk over the training text.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-KINDS = ("constant", "cyclic", "step", "exponential", "ramp")
+KINDS = ("constant", "cyclic", "step", "exponential", "ramp", "cosine")
 
 
 @dataclass(frozen=True)
@@ -140,7 +142,47 @@ class Ramp:
         return f"{self.spacing} ramp eta {self.eta_lo:g}..{self.eta_hi:g} over {self.n_updates}"
 
 
-Schedule = Constant | Cyclic | StepDecay | ExponentialDecay | Ramp
+@dataclass(frozen=True)
+class Cosine:
+    """eta_t = eta_min + (eta - eta_min) (1 + cos(pi t / (n_updates - 1))) / 2: from ``eta``
+    at t = 0 down to ``eta_min`` at the last update (Loshchilov & Hutter's SGDR, one cycle)."""
+
+    eta: float
+    n_updates: int
+    eta_min: float = 0.0
+
+    def __post_init__(self) -> None:
+        _positive_int("n_updates", self.n_updates)
+        if not (self.eta > 0 and 0 <= self.eta_min <= self.eta):
+            raise ValueError(f"need 0 <= eta_min <= eta, eta > 0, got {self.eta_min}, {self.eta}")
+
+    def __call__(self, t: int) -> float:
+        frac = min(t / max(self.n_updates - 1, 1), 1.0)
+        return float(self.eta_min + (self.eta - self.eta_min) * (1 + math.cos(math.pi * frac)) / 2)
+
+    def describe(self) -> str:
+        return f"cosine eta {self.eta:g}..{self.eta_min:g} over {self.n_updates}"
+
+
+@dataclass(frozen=True)
+class Warmup:
+    """``inner``'s eta_t times min(1, (t + 1) / updates): a linear warm-up over the first
+    ``updates`` updates (the first update takes 1/updates of the step size), then ``inner``."""
+
+    inner: object
+    updates: int
+
+    def __post_init__(self) -> None:
+        _positive_int("updates", self.updates)
+
+    def __call__(self, t: int) -> float:
+        return float(self.inner(t) * min(1.0, (t + 1) / self.updates))
+
+    def describe(self) -> str:
+        return f"{self.inner.describe()}, warm-up {self.updates}"
+
+
+Schedule = Constant | Cyclic | StepDecay | ExponentialDecay | Ramp | Cosine | Warmup
 
 
 def make_schedule(
@@ -153,10 +195,16 @@ def make_schedule(
     n_s = k * steps_per_epoch, the course's n_s = k floor(n / n_batch));
     ``{"kind": "step", "eta", "gamma", "step_epochs"}``; ``{"kind": "exponential", "eta",
     "gamma"}`` (both need ``steps_per_epoch``); ``{"kind": "ramp", "eta_lo", "eta_hi",
-    "spacing"}`` (needs the run length ``n_updates``).
+    "spacing"}`` and ``{"kind": "cosine", "eta", "eta_min"}`` (both need the run length
+    ``n_updates``).  Any kind may add ``warmup: k``: a linear warm-up over k updates.
     """
     kind = cfg.get("kind", "constant")
-    args = {k: v for k, v in cfg.items() if k != "kind"}
+    args = {k: v for k, v in cfg.items() if k not in ("kind", "warmup")}
+    schedule = _make(kind, args, steps_per_epoch, n_updates)
+    return Warmup(schedule, int(cfg["warmup"])) if cfg.get("warmup") else schedule
+
+
+def _make(kind: str, args: dict, steps_per_epoch: int | None, n_updates: int | None):
     if kind == "constant":
         return Constant(**args)
     if kind == "cyclic":
@@ -170,8 +218,8 @@ def make_schedule(
             raise ValueError(f"a {kind} decay schedule needs the epoch length")
         cls = StepDecay if kind == "step" else ExponentialDecay
         return cls(**args, steps_per_epoch=steps_per_epoch)
-    if kind == "ramp":
+    if kind in ("ramp", "cosine"):
         if n_updates is None:
-            raise ValueError("a ramp schedule needs the number of updates of the run")
-        return Ramp(**args, n_updates=n_updates)
+            raise ValueError(f"a {kind} schedule needs the number of updates of the run")
+        return (Ramp if kind == "ramp" else Cosine)(**args, n_updates=n_updates)
     raise ValueError(f"unknown schedule kind {kind!r}; expected one of {KINDS}")

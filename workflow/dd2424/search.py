@@ -5,7 +5,7 @@ Generic over the searched parameters (dotted paths into the run settings, e.g. `
 ``schedule.eta_max``) and over the model: a trial is an ordinary run whose settings have
 those values replaced.  Coarse-to-fine values are drawn on a ``log10`` or ``linear`` scale;
 a random search draws every trial from a seeded generator (``random_trials``), N fixed by
-config so the DAG stays static.
+config so the DAG stays static.  Ranking the trials: ``dd2424.ranking``.
 """
 
 from __future__ import annotations
@@ -13,13 +13,23 @@ from __future__ import annotations
 import copy
 import json
 import logging
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
 
 from .io import number
 from .nested import set_path
+from .ranking import (
+    TIE_BREAK,
+    AllDiverged,
+    all_diverged_message,
+    best_first,
+    edge_warnings,
+    rank,
+    rule_of,
+    tie_line,
+)
 
 log = logging.getLogger(__name__)
 
@@ -53,7 +63,7 @@ def fine_grid(coarse: pd.DataFrame, coarse_spec: Mapping, fine_spec: Mapping, sc
     """
     low, high = float(coarse_spec["low"]), float(coarse_spec["high"])
     step = (high - low) / max(int(coarse_spec["n"]) - 1, 1)
-    ranked = best_first(coarse, score)
+    ranked = best_first(coarse, score)  # ties: the lower validation loss first
     best = ranked[~ranked["diverged"]].head(int(fine_spec["top"]))
     lo = max(low, best["x"].min() - float(fine_spec["pad"]) * step)
     hi = min(high, best["x"].max() + float(fine_spec["pad"]) * step)
@@ -68,49 +78,6 @@ def with_values(grid: pd.DataFrame, scale: str, parameter: str) -> pd.DataFrame:
     return grid.assign(**{parameter: [to_value(x, scale) for x in grid["x"]]})
 
 
-class AllDiverged(ValueError):
-    """Every trial of a search stage diverged: there is no best value to go on with."""
-
-
-def best_first(trials: pd.DataFrame, score: str) -> pd.DataFrame:
-    """The trials ordered best ``score`` first, diverged trials (column ``diverged``) and
-    missing scores last; ties keep the given order.  Raises ``AllDiverged`` if every trial
-    diverged."""
-    diverged = trials["diverged"].astype(bool) if "diverged" in trials else False
-    trials = trials.assign(diverged=diverged)
-    if len(trials) and trials["diverged"].all():
-        raise AllDiverged(f"all {len(trials)} trials diverged")
-    key = trials[score].where(~trials["diverged"])  # diverged -> NaN, sorted last
-    order = key.sort_values(ascending=False, kind="stable", na_position="last").index
-    return trials.loc[order].reset_index(drop=True)
-
-
-def all_diverged_message(where: str, stage: str, parameter: str, trials: pd.DataFrame) -> str:
-    """What to tell the user when every trial of ``stage`` diverged; ``where`` is the config
-    key of the search (e.g. ``lab2.searches.lambda``)."""
-    values = trials[parameter]
-    which = f"{stage} trial" if stage else "trial"
-    low, high = (
-        (f"{values.min():g}", f"{values.max():g}")
-        if pd.api.types.is_numeric_dtype(values)
-        else (str(values.min()), str(values.max()))
-    )
-    return (
-        f"every {which} of {where} diverged (the cost became NaN or infinite): "
-        f"{parameter} from {low} to {high} never trained, so there is no "
-        f"best value to go on with. Lower the step size (the schedule's eta or eta_max in "
-        f"{where}.settings or the lab's defaults) or move the searched range "
-        f"({where}.coarse.low/high)."
-    )
-
-
-def rank(trials: pd.DataFrame, score: str) -> pd.DataFrame:
-    """All trials, best ``score`` first and diverged ones last (ties keep coarse before fine,
-    then trial order), with a ``rank`` column."""
-    ordered = best_first(trials, score)
-    return ordered.assign(rank=range(1, len(ordered) + 1))
-
-
 # ---------------------------------------------------------------- random search (several settings)
 
 
@@ -121,13 +88,13 @@ def is_random(spec: Mapping) -> bool:
 
 def searched(spec: Mapping) -> list[str]:
     """The dotted paths of the settings a search sets (one for coarse-to-fine)."""
-    return list(spec["parameters"]) if is_random(spec) else [spec["parameter"]]
+    return list(spec["parameters"]) if "parameters" in spec else [spec["parameter"]]
 
 
 def grid_cell(value):
     """A searched value as a cell of the grid and ranked tables: lists (e.g. ``hidden``) as
-    JSON text, so the tables survive a TSV round trip (``trial_values`` reads them back)."""
-    return json.dumps(value) if isinstance(value, list) else value
+    JSON text, so the tables survive a TSV round trip (``search.trial_values`` reads them)."""
+    return json.dumps(value) if isinstance(value, list | dict) else value
 
 
 #: how a random search draws one parameter: ``log10_uniform`` (value = 10^x, x uniform in
@@ -196,7 +163,7 @@ def trial_values(row: Mapping, parameters: list[str]) -> dict:
     for path in parameters:
         value = row[path]
         if isinstance(value, str):
-            value = json.loads(value) if value.startswith("[") else value
+            value = json.loads(value) if value.startswith(("[", "{")) else value
         elif isinstance(value, np.generic):
             value = value.item()
         out[path] = value
@@ -211,7 +178,7 @@ def apply_trial(settings: Mapping, trial: Mapping) -> dict:
     return out
 
 
-# ---------------------------------------------------------------- a search's tables
+# ---------------------------------------------------------------- a stage's grid
 
 
 def stage_grid(spec: Mapping, where: str, coarse=None, metrics=None) -> pd.DataFrame:
@@ -223,12 +190,14 @@ def stage_grid(spec: Mapping, where: str, coarse=None, metrics=None) -> pd.DataF
         return random_grid(random_trials(spec["parameters"], spec["trials"], spec["seed"]))
     if coarse is None:
         return with_values(coarse_grid(spec["coarse"]), spec["scale"], spec["parameter"])
+    score, tie = spec["score"], TIE_BREAK[spec["score"]]
     coarse = coarse.assign(
-        **{spec["score"]: [number(m[spec["score"]]) for m in metrics]},
+        **{score: [number(m[score]) for m in metrics]},
+        **{tie: [number(m.get(tie)) for m in metrics]},
         diverged=[m["diverged"] for m in metrics],
     )
     try:
-        grid, (lo, hi) = fine_grid(coarse, spec["coarse"], spec["fine"], spec["score"])
+        grid, (lo, hi) = fine_grid(coarse, spec["coarse"], spec["fine"], score)
     except AllDiverged:
         message = all_diverged_message(where, "coarse", spec["parameter"], coarse)
         raise AllDiverged(message) from None
@@ -236,9 +205,13 @@ def stage_grid(spec: Mapping, where: str, coarse=None, metrics=None) -> pd.DataF
     return with_values(grid, spec["scale"], spec["parameter"])
 
 
+# ---------------------------------------------------------------- a search's tables
+
+
 def trials_table(stages: Mapping[str, list[Mapping]], parameters: list[str]) -> pd.DataFrame:
     """One row per trial ({stage: its trials' metrics.json, in trial order}): the searched
-    values (lists as JSON text, as in the grid), the scores, divergence and the run's length."""
+    values (lists as JSON text, as in the grid), the scores and their tie-breaks, divergence
+    and the run's length."""
     rows = []
     for stage, trials in stages.items():
         for trial, m in enumerate(trials):
@@ -248,7 +221,9 @@ def trials_table(stages: Mapping[str, list[Mapping]], parameters: list[str]) -> 
                     "trial": trial,
                     **{p: grid_cell(m["search_values"][p]) for p in parameters},
                     "best_val_acc": number(m["best_val_acc"]),
+                    "val_loss_at_best": number(m.get("val_loss_at_best")),
                     "final_val_acc": number(m["final_val_acc"]),
+                    "final_val_loss": number(m["final_val_loss"]),
                     "final_train_acc": number(m["final_train_acc"]),
                     "final_train_loss": number(m["final_train_loss"]),
                     "diverged": m["diverged"],
@@ -275,11 +250,45 @@ def ranked_trials(trials: pd.DataFrame, spec: Mapping, where: str) -> pd.DataFra
         raise AllDiverged(all_diverged_message(where, "", parameter, trials)) from None
 
 
-def best_markdown(ranked: pd.DataFrame, spec: Mapping, stages: list[str]) -> str:
-    """best.md: what was searched and scored, and the 3 best trials of each stage."""
+#: what the trial table of a lab-4 search shows of each trial's metrics
+RNN_TRIAL_COLUMNS = (
+    "best_val_loss",
+    "train_loss_per_char",
+    "best_after_updates",
+    "final_val_loss",
+    "updates",
+    "characters_seen",
+    "optimizer",
+    "eta",
+    "schedule",
+    "batch",
+    "walk",
+)
+
+
+def rnn_trials_table(trials: list[Mapping], parameters: list[str]) -> pd.DataFrame:
+    """One row per trial of a lab-4 search (its metrics.json, in trial order): the searched
+    values (lists as JSON text) and the losses, length and settings that rank and explain it."""
+    shown = [key for key in RNN_TRIAL_COLUMNS if key not in parameters]
+    rows = [
+        {"stage": "random", "trial": trial}
+        | {p: grid_cell(m["search_values"][p]) for p in parameters}
+        | {key if key != "schedule" else "schedule_as_run": m[key] for key in shown}
+        | {"diverged": not (m["best_val_loss"] is not None and m["best_val_loss"] < float("inf"))}
+        for trial, m in enumerate(trials)
+    ]
+    return pd.DataFrame(rows).assign(m=[m["settings"]["m"] for m in trials])
+
+
+def best_markdown(ranked: pd.DataFrame, spec: Mapping, stages: Sequence[str], where: str) -> str:
+    """best.md: what was searched and scored, the tie at the top, edge warnings, and the 3
+    best trials of each stage."""
+    score = spec["score"]
     lines = [
-        f"Searched: {', '.join(searched(spec))}. Score: {spec['score']} (validation "
-        "accuracy). 3 best trials of each stage.\n"
+        f"Searched: {', '.join(searched(spec))}. Ranked by {rule_of(score)}. 3 best trials of "
+        "each stage.\n",
+        tie_line(ranked, score) + "\n",
+        *(w + "\n" for w in edge_warnings(spec, ranked.iloc[0], where)),
     ]
     for stage in stages:
         top3 = ranked[ranked["stage"] == stage].head(3)

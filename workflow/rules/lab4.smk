@@ -148,6 +148,7 @@ rule rnn_compare:
     input:
         metrics=lambda w: inputs.rnn_comparison(PLAN, w.comparison, "metrics"),
         curves=lambda w: inputs.rnn_comparison(PLAN, w.comparison, "curves"),
+        training=lambda w: inputs.rnn_comparison(PLAN, w.comparison, "training"),
     output:
         tsv=report(
             layout.RNN_COMPARISON,
@@ -230,7 +231,89 @@ rule rnn_sampling:
         "../scripts/rnn_sampling.py"
 
 
+# A random search over run settings (lab4.searches.<search>): a seeded grid of trials -> one
+# training job per trial at the search's character budget -> the trials ranked by their best
+# validation loss per character (ties: the smoothed training loss per character).
+
+
+rule rnn_search_grid:
+    output:
+        grid=layout.RNN_SEARCH_GRID,
+    log:
+        "logs/lab4/search/{search}/random_grid.log",
+    conda:
+        "../envs/pipeline.yaml"
+    params:
+        spec=lambda w: LAB4.searches[w.search].spec,
+        where=lambda w: LAB4.searches[w.search].key,
+        code=script_code("search_grid.py"),
+    script:
+        "../scripts/search_grid.py"
+
+
+rule rnn_search_trial:
+    input:
+        text=PLAN.corpus.file,
+        gradcheck=layout.RNN_GRADCHECK,
+        grid=layout.RNN_SEARCH_GRID,
+    output:
+        metrics=layout.RNN_TRIAL_METRICS,
+        validation=layout.RNN_TRIAL_VALIDATION,
+        smooth_loss=layout.RNN_TRIAL_SMOOTH_LOSS,
+    log:
+        "logs/lab4/search/{search}/{trial}.log",
+    benchmark:
+        layout.JOB_RNN_TRIAL
+    conda:
+        "../envs/pipeline.yaml"
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=120,
+    params:
+        settings=lambda w: LAB4.searches[w.search].settings,
+        parameters=lambda w: LAB4.searches[w.search].parameters,
+        row=lambda w: int(w.trial),
+        where=lambda w: f"{LAB4.searches[w.search].key} (trial {w.trial})",
+        code=script_code("rnn_search_trial.py"),
+    script:
+        "../scripts/rnn_search_trial.py"
+
+
+rule rnn_search_rank:
+    input:
+        metrics=lambda w: inputs.rnn_search_metrics(PLAN, w.search),
+    output:
+        ranked=report(
+            layout.RNN_SEARCH_RANKED,
+            caption="../report/search_ranked.rst",
+            category="lab4",
+            subcategory="{search} search",
+            labels={"table": "all trials, ranked"},
+        ),
+        ranked_md=layout.RNN_SEARCH_RANKED_MD,
+        best=report(
+            layout.RNN_SEARCH_BEST,
+            caption="../report/search_best.rst",
+            category="lab4",
+            subcategory="{search} search",
+            labels={"table": "3 best trials"},
+        ),
+    log:
+        "logs/lab4/search/{search}/rank.log",
+    conda:
+        "../envs/pipeline.yaml"
+    params:
+        spec=lambda w: LAB4.searches[w.search].spec,
+        where=lambda w: LAB4.searches[w.search].key,
+        code=script_code("rnn_search_rank.py"),
+    script:
+        "../scripts/rnn_search_rank.py"
+
+
 localrules:
+    rnn_search_grid,
+    rnn_search_rank,
     download_corpus,
     synthetic_corpus,
     rnn_sample,

@@ -139,6 +139,12 @@ rule summary:
             category="summary",
             labels={"table": "headline (markdown)"},
         ),
+        figure=report(
+            layout.SUMMARY_FIGURE,
+            caption="../report/summary.rst",
+            category="summary",
+            labels={"figure": "headline: ours next to the course's and the student's"},
+        ),
         front=layout.FRONT_PAGE,
     log:
         "logs/summary.log",

@@ -18,8 +18,9 @@ jobs = [pd.read_csv(path, sep="\t") for path in inputs.benchmarks] if timed else
 table, curves = rnn_comparison(metrics, curves, jobs)
 title = f"char-RNN comparison {snakemake.wildcards.comparison}"
 if timed:
-    x, label = "train_seconds", "training time (s, updates only)"
+    x, label, training = "train_seconds", "training time (s, updates only)", None
 else:
     x, label = "characters", "characters seen"
-rnn_validation_curves(curves, x, label, title, snakemake.output.figure)
+    training = {r: pd.read_csv(p, sep="\t") for r, p in zip(names, inputs.training, strict=True)}
+rnn_validation_curves(curves, x, label, title, snakemake.output.figure, training)
 write_table(table, snakemake.output.tsv, snakemake.output.md)

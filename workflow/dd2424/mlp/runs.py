@@ -130,6 +130,8 @@ def run_metrics(net, settings, cfg, schedule, history, test, snapshots, augmenta
         "final_val_loss": last["val_loss"],
         "final_val_acc": last["val_acc"],
         "best_val_acc": float("nan") if best is None else best["val_acc"],
+        # the tie-break of searches scored by best_val_acc (dd2424.ranking)
+        "val_loss_at_best": float("nan") if best is None else best["val_loss"],
         "best_update": None if best is None else best["update"],
         "kept_update": kept,
         "loss": net.loss,

@@ -162,10 +162,12 @@ def history_of(plan: Plan, lab: str, name: str) -> str:
 
 def rnn_comparison(plan: Plan, comparison: str, kind: str) -> list[str]:
     """Per-run inputs of a lab-4 comparison: ``metrics``, ``curves`` (validation records),
-    ``timing`` (the wall-clock records) or ``benchmarks`` (the jobs' benchmark files)."""
+    ``training`` (smoothed training losses), ``timing`` (the wall-clock records) or
+    ``benchmarks`` (the jobs' benchmark files)."""
     pattern = {
         "metrics": layout.RNN_METRICS,
         "curves": layout.RNN_VALIDATION,
+        "training": layout.RNN_SMOOTH_LOSS,
         "timing": layout.RNN_TIMING,
         "benchmarks": layout.JOB_RNN_TRAIN,
     }[kind]
@@ -174,3 +176,8 @@ def rnn_comparison(plan: Plan, comparison: str, kind: str) -> list[str]:
 
 def rnn_sampling_model(plan: Plan) -> str:
     return layout.path(layout.RNN_MODEL, run=plan.lab4.sampling["run"])
+
+
+def rnn_search_metrics(plan: Plan, search: str) -> list[str]:
+    s = plan.lab4.searches[search]
+    return [s.trial_file(layout.RNN_TRIAL_METRICS, i) for i in range(len(s.drawn))]

@@ -30,7 +30,7 @@ def outputs(plan: Plan) -> dict[str, list[tuple[str, ...]]]:
     for lab in plan.lab_names:
         _lab(plan, lab, out)
     _lab4(plan, out)
-    out.add("summary", layout.SUMMARY, layout.FRONT_PAGE)
+    out.add("summary", layout.SUMMARY, layout.SUMMARY_FIGURE, layout.FRONT_PAGE)
     return dict(out)
 
 
@@ -150,3 +150,10 @@ def _lab4(plan: Plan, out: Jobs) -> None:
     if lab4.sampling:
         sampling = (layout.RNN_SAMPLING, layout.RNN_SAMPLING_MD, layout.RNN_SAMPLING_FIGURE)
         out.add("rnn_sampling", *sampling)
+    trial = (layout.RNN_TRIAL_METRICS, layout.RNN_TRIAL_VALIDATION, layout.RNN_TRIAL_SMOOTH_LOSS)
+    ranked = (layout.RNN_SEARCH_RANKED, layout.RNN_SEARCH_RANKED_MD, layout.RNN_SEARCH_BEST)
+    for search in lab4.searches.values():
+        out.add("rnn_search_grid", search.file(layout.RNN_SEARCH_GRID))
+        for i in range(len(search.drawn)):
+            out.add("rnn_search_trial", *(search.trial_file(f, i) for f in trial))
+        out.add("rnn_search_rank", *map(search.file, ranked))

@@ -86,8 +86,18 @@ RNN_COMPARISON_FIGURE = "results/lab4/figures/comparison_{comparison}.png"
 RNN_SAMPLING, RNN_SAMPLING_MD = _table("results/lab4/sampling")
 RNN_SAMPLING_FIGURE = "results/lab4/figures/sampling.png"
 
+RNN_SEARCH = "results/lab4/search/{search}"
+RNN_SEARCH_GRID = RNN_SEARCH + "/random_grid.tsv"
+RNN_TRIAL = RNN_SEARCH + "/random/{trial}"
+RNN_TRIAL_METRICS = RNN_TRIAL + "/metrics.json"
+RNN_TRIAL_VALIDATION = RNN_TRIAL + "/validation.tsv"
+RNN_TRIAL_SMOOTH_LOSS = RNN_TRIAL + "/smooth_loss.tsv"
+RNN_SEARCH_RANKED, RNN_SEARCH_RANKED_MD = _table(RNN_SEARCH + "/ranked")
+RNN_SEARCH_BEST = RNN_SEARCH + "/best.md"
+
 # ---- the headline
 SUMMARY = "results/summary.md"
+SUMMARY_FIGURE = "results/summary.png"
 FRONT_PAGE = "results/front_page.rst"
 
 # ---- benchmarks/: wall times and memory (never under results/)
@@ -97,6 +107,7 @@ JOB_FINAL = "benchmarks/jobs/{lab}/search/{search}/final.tsv"
 JOB_ENSEMBLE = "benchmarks/jobs/{lab}/ensemble/{ensemble}.tsv"
 JOB_RANGE_TEST = "benchmarks/jobs/{lab}/range_test/{name}.tsv"
 JOB_RNN_TRAIN = "benchmarks/jobs/lab4/train/{run}.tsv"
+JOB_RNN_TRIAL = "benchmarks/jobs/lab4/search/{search}/{trial}.tsv"
 TIMING = "benchmarks/timing/{lab}.tsv"
 TIMING_BONUS = "benchmarks/timing/{lab}_bonus.tsv"
 RNN_TIMING = "benchmarks/timing/lab4/runs/{run}.tsv"

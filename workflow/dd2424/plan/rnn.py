@@ -7,8 +7,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from dd2424 import schedules
 from dd2424.nested import merge
 from dd2424.rnn.settings import SettingsError, check_gradcheck, check_settings, read_corpus
+from dd2424.search import apply_trial, random_trials
 
 from . import layout
 from .data import Corpus
@@ -37,11 +39,38 @@ class RnnRun:
 
 
 @dataclass(frozen=True)
+class RnnSearch:
+    """A random search over run settings of lab 4: every trial shares ``settings`` (lab4.train
+    merged with the search's settings, with the search's character budget) and sets the
+    values ``drawn`` for it; ranked by the best validation loss per character."""
+
+    name: str
+    spec: dict
+    settings: dict
+    drawn: tuple
+
+    @property
+    def key(self) -> str:
+        return f"lab4.searches.{self.name}"
+
+    @property
+    def parameters(self) -> list[str]:
+        return list(self.spec["parameters"])
+
+    def trial_file(self, pattern: str, trial: int) -> str:
+        return layout.path(pattern, search=self.name, trial=trial)
+
+    def file(self, pattern: str) -> str:
+        return layout.path(pattern, search=self.name)
+
+
+@dataclass(frozen=True)
 class Rnn:
     """Lab 4 as planned."""
 
     config: dict = field(repr=False)
     runs: dict[str, RnnRun]
+    searches: dict[str, RnnSearch]
 
     @property
     def comparisons(self) -> dict[str, list[str]]:
@@ -116,9 +145,28 @@ def check_lengths(lab4: Rnn, n: int, source: str) -> None:
         check_gradcheck(n, lab4.gradcheck)
         for name, run in lab4.runs.items():
             check_settings(n, run.settings, f"lab4.runs.{name}")
+        for search in lab4.searches.values():
+            for i, values in enumerate(search.drawn):
+                trial = apply_trial(search.settings, values)
+                check_settings(n, trial, f"{search.key} (trial {i}: {values})")
     except SettingsError as err:
         raise ConfigError(
             f"config {err} ({source}; a run's settings are lab4.train merged with lab4.runs.<run>)"
+        ) from None
+
+
+def check_schedule(settings: dict, key: str) -> None:
+    """The step size's schedule must be one ``dd2424.schedules`` can build: a kind's keys only
+    (a cosine takes eta_min, a step decay gamma and step_epochs)."""
+    spec = {k: v for k, v in settings["schedule"].items() if k != "warmup"}
+    try:
+        schedules.make_schedule(spec | {"eta": 1.0}, steps_per_epoch=1, n_updates=2)
+    except (TypeError, ValueError) as err:
+        kind = spec.get("kind", "constant")
+        raise ConfigError(
+            f"config {key}.schedule = {settings['schedule']}: not a {kind} schedule ({err}); "
+            "a constant takes no other key, step: gamma and step_epochs, exponential: gamma, "
+            "cosine: eta_min (config/README.md, lab4)"
         ) from None
 
 
@@ -128,9 +176,35 @@ def rnn_plan(cfg: dict, schema: Schema, corpus: Corpus, workdir: Path) -> Rnn:
     for name, own in cfg["runs"].items():
         where = f"lab4.runs.{name} (merged with lab4.train)"
         runs[name] = RnnRun(name, schema.checked(merge(train, own), where, f"lab4.runs.{name}"))
-    lab4 = Rnn(config=cfg | {"train": train}, runs=runs)
+        check_schedule(runs[name].settings, f"lab4.runs.{name}")
+    searches = {
+        name: rnn_search(name, spec, train, schema) for name, spec in cfg["searches"].items()
+    }
+    lab4 = Rnn(config=cfg | {"train": train}, runs=runs, searches=searches)
     check_lists(lab4)
     known = known_corpus_length(corpus, workdir)
     if known is not None:
         check_lengths(lab4, *known)
     return lab4
+
+
+def rnn_search(name: str, spec: dict, train: dict, schema: Schema) -> RnnSearch:
+    """A lab-4 search, every trial's settings checked (the schema, the schedule, a validation
+    text to rank by)."""
+    key = f"lab4.searches.{name}"
+    try:
+        drawn = random_trials(spec["parameters"], spec["trials"], spec["seed"])
+    except ValueError as err:
+        raise ConfigError(f"config {key}.{err}") from None
+    settings = merge(train, spec["settings"]) | {"updates": None, "characters": spec["characters"]}
+    for i, values in enumerate(drawn):
+        where = f"{key}, trial {i}: {values} (with lab4.train)"
+        trial = schema.checked(apply_trial(settings, values), where)
+        check_schedule(trial, f"{key} (trial {i})")
+        if trial["validation"]["mode"] == "none":
+            raise ConfigError(
+                f"config {key}: its trials have no validation text (validation.mode: none), "
+                f"and a search ranks by validation loss: set validation: {{mode: tail}} in "
+                f"{key}.settings or lab4.train"
+            )
+    return RnnSearch(name, spec, settings, tuple(drawn))

@@ -76,6 +76,9 @@ def lab4(plan: Plan) -> list[str]:
             targets.append(layout.path(pattern, comparison=name))
     if plan.lab4.sampling:
         targets += [layout.RNN_SAMPLING, layout.RNN_SAMPLING_MD, layout.RNN_SAMPLING_FIGURE]
+    for search in plan.lab4.searches.values():
+        ranked = (layout.RNN_SEARCH_RANKED, layout.RNN_SEARCH_RANKED_MD, layout.RNN_SEARCH_BEST)
+        targets += [search.file(pattern) for pattern in ranked]
     return targets
 
 
@@ -122,6 +125,7 @@ def key_figures(plan: Plan, name: str) -> list[str]:
         names += [f"figures/comparison_{c}.png" for c in lab4_.comparisons]
         names += [f"comparison_{c}.md" for c in lab4_.comparisons]
         names += ["figures/sampling.png", "sampling.md"] if lab4_.sampling else []
+        names += [f"search/{search}/best.md" for search in lab4_.searches]
         return names
     mlp = plan.lab(name)
     names = [f"figures/{run}_curves.png" for run in mlp.headline]

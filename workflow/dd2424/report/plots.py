@@ -121,14 +121,22 @@ def smooth_loss(record: pd.DataFrame, path) -> None:
     plt.close(fig)
 
 
-def rnn_validation_curves(curves: dict[str, pd.DataFrame], x: str, xlabel: str, title: str, path):
+def rnn_validation_curves(
+    curves: dict[str, pd.DataFrame], x: str, xlabel: str, title: str, path, training=None
+):
     """Validation loss per character of several char-RNN runs against ``x`` (a column of each
-    frame: characters seen, updates or seconds), one line per run."""
+    frame: characters seen, updates or seconds), one line per run; with ``training`` ({run:
+    its smooth_loss.tsv}, against characters), its smoothed training loss per character as a
+    dashed line of the same colour."""
     fig, ax = plt.subplots(figsize=(8, 4.5), constrained_layout=True)
     for name, curve in curves.items():
-        ax.plot(curve[x], curve["val_loss"], marker=".", label=name)
+        (line,) = ax.plot(curve[x], curve["val_loss"], marker=".", label=name)
+        if training is not None:
+            record = training[name]
+            ax.plot(record[x], record["train_loss_per_char"], ls="--", color=line.get_color())
     ax.set_xlabel(xlabel)
-    ax.set_ylabel("validation loss (nats per character)")
+    ylabel = "validation loss (nats per character)"
+    ax.set_ylabel(ylabel + ("; dashed: training, smoothed" if training is not None else ""))
     ax.set_title(title)
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8)
@@ -264,3 +272,39 @@ def random_search_scores(table: pd.DataFrame, spec: dict, score: str, title: str
     fig.suptitle(title)
     fig.savefig(path, dpi=110)
     plt.close(fig)
+
+
+def headline(labs, path) -> list[dict]:
+    """The front page's picture: one panel per lab, each headline result's number (ours)
+    next to the course's and the best student's, labelled with the data each was measured on
+    (the reference numbers are for CIFAR-10 and the course's text: hatched, and marked not
+    comparable, when ours were measured on other data).  A lab's panel shows the rows of its
+    first row's metric (lab 4: the course's smooth loss).  Returns what each panel shows:
+    its title and {bar label: heights}."""
+    fig, axes = plt.subplots(1, len(labs), figsize=(4.2 * len(labs), 4.2), squeeze=False)
+    drawn = []
+    for ax, lab in zip(axes[0], labs, strict=True):
+        rows = [r for r in lab.rows if r["metric"] == lab.rows[0]["metric"]] if lab.rows else []
+        scale = 100.0 if rows and rows[0]["metric"] == "test accuracy" else 1.0
+        x = np.arange(len(rows))
+        bars = {}
+        for i, (key, label) in enumerate(HEADLINE_BARS.items()):
+            bars[label] = [r["numbers"][key] * scale for r in rows]
+            hatch = "//" if key != "ours" and not lab.data.comparable else None
+            ax.bar(x + (i - 1) * 0.27, bars[label], 0.27, label=label, hatch=hatch)
+        ax.set_xticks(x, [r["result"] for r in rows], rotation=30, ha="right", fontsize=7)
+        unit = " (%)" if scale == 100.0 else ""
+        ax.set_ylabel((rows[0]["metric"] if rows else "") + unit)
+        refs = "" if lab.data.comparable else " (not comparable)"
+        title = f"{lab.lab}: ours on {lab.data.name};\ncourse, student: {lab.data.reference}{refs}"
+        ax.set_title(title, fontsize=8)
+        ax.grid(axis="y", alpha=0.3)
+        drawn.append({"title": title, "bars": bars})
+    axes[0][0].legend(fontsize=7)
+    fig.tight_layout()
+    fig.savefig(path, dpi=90)
+    plt.close(fig)
+    return drawn
+
+
+HEADLINE_BARS = {"ours": "ours", "course": "course", "student": "best student"}

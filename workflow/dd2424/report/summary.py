@@ -13,6 +13,7 @@ HTML report, with the gradient-check verdict, the key figures and lab 4's best p
 
 from __future__ import annotations
 
+import base64
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -63,6 +64,12 @@ def _missing(value) -> bool:
         return True
 
 
+def numbers(ours, course, student) -> dict[str, float]:
+    """A row's numbers for the headline figure (NaN where there is none)."""
+    values = {"ours": ours, "course": course, "student": student}
+    return {k: float("nan") if v is None or _missing(v) else float(v) for k, v in values.items()}
+
+
 def describe_run(row: Mapping) -> str:
     """A short description of a run from its row of a lab's test-accuracy table."""
     hidden = str(row["hidden"])
@@ -90,6 +97,9 @@ def network_rows(table: pd.DataFrame, headline: Sequence[str]) -> list[dict]:
                 "ours": percent(r["test_acc"]) + (" (diverged)" if diverged else ""),
                 "course": percent(r.get("course_test_acc")),
                 "student": percent(r.get("student_test_acc")),
+                "numbers": numbers(
+                    r["test_acc"], r.get("course_test_acc"), r.get("student_test_acc")
+                ),
             }
         )
     return rows
@@ -111,6 +121,7 @@ def bonus_rows(table: pd.DataFrame) -> list[dict]:
                 "ours": percent(r["test_acc"]) + (" (diverged)" if diverged else ""),
                 "course": "",
                 "student": percent(r.get("student_bonus_test_acc")),
+                "numbers": numbers(r["test_acc"], None, r.get("student_bonus_test_acc")),
             }
         )
     return rows
@@ -133,6 +144,11 @@ def rnn_row(run: str, metrics: Mapping, reference: Mapping) -> dict:
             "ours": loss(metrics["best_smooth_loss"]),
             "course": loss(reference.get("course_smooth_loss")),
             "student": loss(reference.get("student_smooth_loss")),
+            "numbers": numbers(
+                metrics["best_smooth_loss"],
+                reference.get("course_smooth_loss"),
+                reference.get("student_smooth_loss"),
+            ),
         }
     return {
         "result": run,
@@ -141,6 +157,7 @@ def rnn_row(run: str, metrics: Mapping, reference: Mapping) -> dict:
         "ours": f"{float(metrics['best_val_loss']):.3f}",
         "course": "",
         "student": "",
+        "numbers": numbers(metrics["best_val_loss"], None, None),
     }
 
 
@@ -267,12 +284,30 @@ SCROLL_FIX = """.. raw:: html
 """
 
 
-def front_page(labs: Sequence[Lab], intro: str, linkable: set[str]) -> str:
-    """The report's landing page (reStructuredText): the headline table, then per lab the
-    gradient-check verdict, its key figures and tables (a link to the report's entry for
-    each name in ``linkable``: the report defines one link per result file name, usable
-    only when the name is unique), and lab 4's passage."""
+def embedded_png(png: bytes, alt: str) -> list[str]:
+    """A raw HTML image with the PNG in it: seen on the front page before anything is read."""
+    data = base64.b64encode(png).decode("ascii")
+    # in lines of 76 (docutils refuses lines of over 10,000 characters; a data URL's base64
+    # may hold line breaks and spaces: browsers drop them)
+    lines = [data[i : i + 76] for i in range(0, len(data), 76)]
+    return [
+        ".. raw:: html",
+        "",
+        f'   <img alt="{alt}" style="max-width: 100%" src="data:image/png;base64,',
+        *(f"   {line}" for line in lines),
+        '   ">',
+        "",
+    ]
+
+
+def front_page(labs: Sequence[Lab], intro: str, linkable: set[str], figure: bytes = b"") -> str:
+    """The report's landing page (reStructuredText): the headline figure (``figure``, a PNG)
+    and table, then per lab the gradient-check verdict, its key figures and tables (a link to
+    the report's entry for each name in ``linkable``: the report defines one link per result
+    file name, usable only when the name is unique), and lab 4's passage."""
     lines = [SCROLL_FIX, intro, "", "How did each lab do?", "---------------------", ""]
+    if figure:
+        lines += embedded_png(figure, "each lab's result next to the course's and the student's")
     table = headline(labs)
     table["ours"] = table["ours"] + " " + table["metric"].map(SHORT_METRIC)
     lines += _rst_table(table.drop(columns=["what", "metric"]).rename(columns=COLUMNS))

@@ -90,7 +90,8 @@ RNN_COLUMNS = (
     "updates",
     "characters_seen",
     "epochs",
-    "best_smooth_loss",
+    "schedule",
+    "train_loss_per_char",
     "best_val_loss",
     "best_val_perplexity",
     "final_val_loss",
@@ -103,7 +104,10 @@ def rnn_comparison(
     benchmarks: Sequence[pd.DataFrame] | None = None,
 ) -> tuple[pd.DataFrame, dict[str, pd.DataFrame]]:
     """(table, validation curves) of char-RNN runs side by side ({run: metrics.json} and
-    {run: validation record}).  With ``benchmarks`` (the jobs' Snakemake benchmark tables,
+    {run: validation record}).  ``train_loss_per_char`` is the smoothed training loss per
+    character at the end, on one scale for every B (rnn.state), next to the validation loss
+    per character; the course's smooth loss (per update) is not: its window grows with B.
+    With ``benchmarks`` (the jobs' Snakemake benchmark tables,
     in the runs' order), ``curves`` are the wall-clock records and the table adds training
     and job seconds, characters per second and the best validation loss each run had reached
     by the time the shortest run (in training seconds) ended: equal wall time."""

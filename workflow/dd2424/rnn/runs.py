@@ -104,7 +104,7 @@ def _new_or_resumed(settings, text, vocab, n, checkpoint: Path | None) -> Traini
     rng = np.random.default_rng(settings["seed"])
     _, val = split(n, settings)
     state = TrainingState(
-        rnn_config(settings),
+        rnn_config(settings, n),
         vocab.K,
         rng,
         vocab=vocab.to_list(),
@@ -176,7 +176,7 @@ def _train_chunk(state, text: Text, settings: Mapping, n: int, n_updates: int) -
         log_every=int(settings["log_every"]),
     )
     extra = state.extra
-    extra["smooth_loss"] += [[u, s] for u, s in history.smooth_loss]
+    extra["smooth_loss"] += [[u, s, c] for u, s, c in history.smooth_loss]
     extra["validation"] += [[u, v] for u, v, _ in history.validation]
     extra["timing"] += [[u, s] for u, _, s in history.validation]
     extra["samples"] += [
@@ -262,7 +262,10 @@ def records(result: RunResult) -> dict:
     training seconds, validation loss: a wall-clock record, never a result)."""
     cfg = result.state.config
     chars_per_update = cfg.batch * cfg.seq_length
-    smooth = pd.DataFrame(result.smooth_loss, columns=["update", "smooth_loss"])
+    smooth = pd.DataFrame(
+        result.smooth_loss, columns=["update", "smooth_loss", "train_loss_per_char"]
+    )
+    smooth.insert(1, "characters", smooth["update"] * chars_per_update)
     validation = pd.DataFrame(result.validation, columns=["update", "val_loss"])
     validation.insert(1, "characters", validation["update"] * chars_per_update)
     validation["val_perplexity"] = np.exp(validation["val_loss"])
@@ -288,11 +291,13 @@ def metrics(result: RunResult, n_chars: int) -> dict:
     chars_per_update = cfg.batch * cfg.seq_length
     val = pd.Series([v for _, v in result.validation], dtype=float)
     best_val = None if val.empty else float(val.min())  # NaN skipped, as pandas does
-    losses = dict((u, s) for u, s in result.smooth_loss)
+    losses = {u: s for u, s, _ in result.smooth_loss}
+    per_char = [(u * chars_per_update, c) for u, _, c in result.smooth_loss]
     return {
         "updates": result.n_updates,
         "optimizer": cfg.optimizer,
-        "eta": state.opt.eta,  # the configured one or the optimiser's default
+        "eta": state.base_eta,  # the configured one or the optimiser's default
+        "schedule": describe_schedule(cfg, state.base_eta),
         "walk": state.walk.kind,
         "batch": cfg.batch,
         "characters_seen": result.n_updates * chars_per_update,
@@ -303,14 +308,41 @@ def metrics(result: RunResult, n_chars: int) -> dict:
         "K": result.vocab.K,
         "final_smooth_loss": state.smooth_loss,
         "best_smooth_loss": state.best_smooth_loss,
+        "best_smooth_update": state.best_smooth_update,
+        # comparable across B and tau (a window of ~25,000 characters; see rnn.state)
+        "train_loss_per_char": state.char_loss,
+        "best_train_loss_per_char": state.best_char_loss,
+        "best_train_loss_per_char_update": state.best_char_update,
         "best_by": "validation loss" if state.select == "validation" else "smooth loss",
         "best_after_updates": state.best_update,
         "best_val_loss": best_val,
         "best_val_perplexity": None if best_val is None else float(np.exp(best_val)),
         "final_val_loss": None if val.empty else float(val.iloc[-1]),
         "smooth_loss_at": {str(u): losses[u] for u in (10_000, 30_000, 100_000) if u in losses},
+        "train_loss_per_char_at": loss_at_characters(per_char, CHARACTER_MARKS),
         "initial_loss_expected": cfg.seq_length * float(np.log(result.vocab.K)),
     }
+
+
+#: characters seen at which metrics record the smoothed training loss per character (the
+#: course's 10,000, 30,000 and 100,000 updates of 25 characters at B = 1)
+CHARACTER_MARKS = (250_000, 750_000, 2_500_000)
+
+
+def loss_at_characters(record: list[tuple[int, float]], marks) -> dict[str, float]:
+    """{characters: the first recorded loss at or after that many characters seen}."""
+    out = {}
+    for mark in marks:
+        later = [loss for chars, loss in record if chars >= mark]
+        if later:
+            out[str(mark)] = later[0]
+    return out
+
+
+def describe_schedule(config, eta: float) -> str:
+    """The step size's schedule of a run, as the tables show it."""
+    schedule = config.make_schedule(eta)
+    return f"eta={eta:g}" if schedule is None else schedule.describe()
 
 
 def kept_log(checkpoint: str | Path, log_file: str | Path) -> Path:

@@ -42,8 +42,16 @@ class SettingsError(ValueError):
     """A setting that the text cannot satisfy; the message names the key and the fix."""
 
 
-def rnn_config(settings: Mapping) -> RNNConfig:
-    return RNNConfig(**{k: settings[k] for k in CONFIG_KEYS if k in settings})
+def rnn_config(settings: Mapping, n_chars: int | None = None) -> RNNConfig:
+    """The state's config of a run; its step size's schedule is resolved against the run's
+    length and epoch on a text of ``n_chars`` characters (needed when it has a schedule)."""
+    config = {k: settings[k] for k in CONFIG_KEYS if k in settings}
+    schedule = dict(settings.get("schedule") or {})
+    if schedule.get("kind", "constant") != "constant" or schedule.get("warmup"):
+        schedule["n_updates"] = total_updates(settings, n_chars)
+        schedule["steps_per_epoch"] = make_walk(settings, n_chars).updates_per_epoch()
+        config["schedule"] = schedule
+    return RNNConfig(**config)
 
 
 # ---------------------------------------------------------------------- text and split
@@ -193,8 +201,13 @@ def make_walk(settings: Mapping, n: int) -> Walk:
 
 
 def total_updates(settings: Mapping, n_chars: int) -> int:
-    """``updates`` if set, else ``epochs`` passes over the training text: for every walk and
-    B, ceil(windows of the sequential walk / B) updates per epoch."""
+    """``updates`` if set, else the updates that see ``characters`` (a budget in characters:
+    ceil(characters / (B tau)), the same text for every B), else ``epochs`` passes over the
+    training text: for every walk and B, ceil(windows of the sequential walk / B) updates per
+    epoch."""
     if settings.get("updates"):
         return int(settings["updates"])
+    if settings.get("characters"):
+        per_update = int(settings.get("batch", 1)) * int(settings["seq_length"])
+        return -(-int(settings["characters"]) // per_update)
     return int(settings["epochs"]) * make_walk(settings, n_chars).updates_per_epoch()

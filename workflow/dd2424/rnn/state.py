@@ -28,10 +28,27 @@ from typing import Any
 
 import numpy as np
 
+from .. import schedules
 from . import network, optim
 from .walks import Walk
 
-FORMAT = "dd2424-rnn-trainer/2"
+FORMAT = "dd2424-rnn-trainer/3"
+#: characters per update at which the per-character smoothed loss uses the ``smooth`` factor
+CHAR_WINDOW_UNIT = 25
+
+
+#: the scalars of the state that a checkpoint restores as they were
+RESTORED = (
+    "update",
+    "smooth_loss",
+    "best_smooth_loss",
+    "best_smooth_update",
+    "char_loss",
+    "best_char_loss",
+    "best_char_update",
+    "best_score",
+    "best_update",
+)
 
 
 @dataclass(frozen=True)
@@ -53,6 +70,9 @@ class RNNConfig:
     smooth: float = 0.999
     batch: int = 1
     dtype: str = "float64"
+    #: the step size's schedule (``dd2424.schedules``: kind, its arguments but eta, warmup,
+    #: and ``steps_per_epoch``/``n_updates`` of the run); None: constant eta
+    schedule: dict | None = None
 
     def __post_init__(self) -> None:
         if self.m < 1 or self.seq_length < 1 or self.batch < 1:
@@ -63,6 +83,21 @@ class RNNConfig:
             raise ValueError(
                 f"unknown optimizer {self.optimizer!r} (have: {sorted(optim.OPTIMIZERS)})"
             )
+
+    @property
+    def char_smooth(self) -> float:
+        """The factor of the smoothed training loss per character: ``smooth`` per 25
+        characters (the course's factor at B = 1, tau = 25), so its window is ~25,000
+        characters whatever B and tau, and runs of different B share one scale."""
+        return self.smooth ** (self.batch * self.seq_length / CHAR_WINDOW_UNIT)
+
+    def make_schedule(self, eta: float):
+        """eta_t of update t (``eta``: the optimiser's step size), or None for a constant."""
+        spec = dict(self.schedule or {})
+        if spec.get("kind", "constant") == "constant" and not spec.get("warmup"):
+            return None
+        steps, n = spec.pop("steps_per_epoch", None), spec.pop("n_updates", None)
+        return schedules.make_schedule(spec | {"eta": eta}, steps, n)
 
     def make_optimizer(self, size: int) -> optim.Optimizer:
         return optim.make_optimizer(
@@ -168,6 +203,12 @@ class TrainingState:
         self.update = 0
         self.smooth_loss: float | None = None
         self.best_smooth_loss: float | None = None
+        self.best_smooth_update = 0
+        self.char_loss: float | None = None  # smoothed training loss per character
+        self.best_char_loss: float | None = None
+        self.best_char_update = 0
+        self.base_eta = self.opt.eta  # the configured step size (or the optimiser's default)
+        self.eta_at = config.make_schedule(self.base_eta)
         self.seconds = 0.0
         self.walk: Walk | None = None
         self.extra: dict[str, Any] = {}
@@ -182,6 +223,7 @@ class TrainingState:
         forward pass), backward, clip once, optimiser step.  Returns (loss, h_tau)."""
         cfg = self.config
         loss, cache, h_last = network.forward(self.params, X, Y, H0)
+        self._smooth_per_char(loss / cfg.seq_length)
         s = (
             loss
             if self.smooth_loss is None
@@ -190,6 +232,7 @@ class TrainingState:
         self.smooth_loss = s
         if self.best_smooth_loss is None or s < self.best_smooth_loss:
             self.best_smooth_loss = s
+            self.best_smooth_update = self.update
             if self.select == "smooth":
                 self.best_score = s
                 self.best_update = self.update
@@ -198,9 +241,18 @@ class TrainingState:
                 self.best_x0 = int(cache.X[0, 0])
         network.backward(self.params, cache, out=self.grads)
         np.clip(self.grad, -cfg.clip, cfg.clip, out=self.grad)
+        if self.eta_at is not None:
+            self.opt.eta = self.eta_at(self.update)
         self.opt.step(self.theta, self.grad)
         self.update += 1
         return loss, h_last
+
+    def _smooth_per_char(self, per_char: float) -> None:
+        c = self.char_loss
+        f = self.config.char_smooth
+        self.char_loss = per_char if c is None else f * c + (1 - f) * per_char
+        if self.best_char_loss is None or self.char_loss < self.best_char_loss:
+            self.best_char_loss, self.best_char_update = self.char_loss, self.update
 
     def consider(self, score: float, h0: np.ndarray, x0: int) -> bool:
         """The validation rule: keep the current parameters as the best model if ``score``
@@ -226,6 +278,10 @@ class TrainingState:
             "update": self.update,
             "smooth_loss": self.smooth_loss,
             "best_smooth_loss": self.best_smooth_loss,
+            "best_smooth_update": self.best_smooth_update,
+            "char_loss": self.char_loss,
+            "best_char_loss": self.best_char_loss,
+            "best_char_update": self.best_char_update,
             "best_score": self.best_score,
             "best_update": self.best_update,
             "best_x0": self.best_x0,
@@ -270,7 +326,7 @@ class TrainingState:
         self.best_theta[:] = arrays["best_theta"]
         self.best_h0[:] = arrays["best_h0"]
         self.opt.load_state({k[4:]: v for k, v in arrays.items() if k.startswith("opt_")})
-        for key in ("update", "smooth_loss", "best_smooth_loss", "best_score", "best_update"):
+        for key in RESTORED:
             setattr(self, key, meta[key])
         self.best_x0 = meta["best_x0"]
         self.seconds = meta["seconds"]

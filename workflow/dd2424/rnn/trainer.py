@@ -22,12 +22,13 @@ log = logging.getLogger(__name__)
 
 @dataclass
 class History:
-    """What ``train`` recorded: (update, smooth loss) at update 1 and every ``loss_every``;
+    """What ``train`` recorded: (update, smooth loss, smoothed training loss per character) at
+    update 1 and every ``loss_every``;
     (update, smooth loss before it or None, sampled indices) before update 0 and every
     ``sample_every``; (update, validation loss per character, training seconds so far) at
     every evaluation."""
 
-    smooth_loss: list[tuple[int, float]] = field(default_factory=list)
+    smooth_loss: list[tuple[int, float, float]] = field(default_factory=list)
     samples: list[tuple[int, float | None, np.ndarray]] = field(default_factory=list)
     validation: list[tuple[int, float, float]] = field(default_factory=list)
     updates: int = 0
@@ -112,7 +113,7 @@ class Loop:
         ``eval_every`` and after update ``end``."""
         u, state = self.state.update, self.state
         if u == 1 or u % self.loss_every == 0:
-            self.history.smooth_loss.append((u, state.smooth_loss))
+            self.history.smooth_loss.append((u, state.smooth_loss, state.char_loss))
             if self.on_loss is not None:
                 self.on_loss(u, state.smooth_loss)
         if self.val is not None and (u % self.eval_every == 0 or u == self.end):
@@ -124,12 +125,17 @@ class Loop:
             return
         now = time.perf_counter()
         validation = self.history.validation
-        shown = f", validation loss {validation[-1][1]:.4f}" if validation else ""
+        shown = (
+            f", validation loss {validation[-1][1]:.4f} (at update {validation[-1][0]})"
+            if validation
+            else ""
+        )
         log.info(
-            "update %d (epoch %d): smooth loss %.4f%s, %.0f updates/s",
+            "update %d (epoch %d): smooth loss %.4f (%.4f per character)%s, %.0f updates/s",
             u,
             self.walk.epoch,
             self.state.smooth_loss,
+            self.state.char_loss,
             shown,
             (u - self.last_update) / (now - self.last_time),
         )
