@@ -50,6 +50,17 @@ SIZES = {
 }
 D, K_CLASSES, N_BATCH, LAM = 3072, 10, 100, 0.01
 SEED = 2424
+#: the run the `memory` and `job` cases train: one epoch of the 3072-50-10 float32 network
+ONE_EPOCH = {
+    "hidden": [50],
+    "init": {"kind": "xavier"},
+    "lam": LAM,
+    "schedule": {"kind": "cyclic", "eta_min": 1e-5, "eta_max": 0.1, "n_s_epochs": 2},
+    "n_epochs": 1,
+    "n_batch": N_BATCH,
+    "seed": SEED,
+    "dtype": "float32",
+}
 # the reference size: the full CIFAR training pool, 50,000 x 3072, in float32
 DATASET_F32_MB = 50_000 * D * 4 / 1e6
 

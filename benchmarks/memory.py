@@ -8,7 +8,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from common import DATASET_F32_MB, LAM, N_BATCH, SEED, D, peak_rss_mb, row, rss_mb
+from common import DATASET_F32_MB, ONE_EPOCH, SEED, D, peak_rss_mb, row, rss_mb
 
 
 def make_cifar(size: dict, args) -> dict:
@@ -61,20 +61,10 @@ def train(size: dict, args) -> dict:
     from dd2424.mlp import runs as mlp_runs
 
     base = rss_mb()
-    settings = {
-        "hidden": [50],
-        "init": {"kind": "xavier"},
-        "lam": LAM,
-        "schedule": {"kind": "cyclic", "eta_min": 1e-5, "eta_max": 0.1, "n_s_epochs": 2},
-        "n_epochs": 1,
-        "n_batch": N_BATCH,
-        "seed": SEED,
-        "dtype": "float32",
-    }
     started = time.perf_counter()
     split = load_arrays(Path(directory) / "split.npz")
     loaded = peak_rss_mb()
-    mlp_runs.run(settings, split)
+    mlp_runs.run(ONE_EPOCH, split)
     seconds = time.perf_counter() - started
     note = (
         f"load split.npz + mlp_runs.run, {seconds:.1f} s; after imports {base:.0f} MB, "

@@ -6,8 +6,8 @@ One command prints the table and writes it as TSV (see benchmarks/README.md):
     python benchmarks/run.py [--size tiny|full] [--repeats N] [--threads 1,2] [--only ...]
 
 Each comparison is a module of its own in this folder (mlp.py, bn.py, wide.py, augment.py,
-rnn.py, memory.py; the shared pieces are in common.py) with a ``worker`` that times its peers
-and ``goals`` that turns the medians into the targets.  This file only runs them: each
+rnn.py, memory.py, job.py; the shared pieces are in common.py) with a ``worker`` that times
+its peers and ``goals`` that turns the medians into the targets.  This file only runs them: each
 comparison in ONE fresh subprocess (this script with ``--worker NAME``) whose peers take turns
 round by round, so all peers of a comparison see the same machine state; the BLAS and OpenMP
 thread counts are set in the subprocess's environment before NumPy is imported.  PyTorch is
@@ -29,6 +29,7 @@ from pathlib import Path
 
 import augment
 import bn
+import job
 import memory
 import mlp
 import rnn
@@ -36,7 +37,15 @@ import wide
 from common import ROOT, SIZES, THREAD_VARS
 
 #: the comparisons, in the order they run and are printed (``--only`` takes these names)
-CASES = {"mlp": mlp, "bn": bn, "wide": wide, "augment": augment, "rnn": rnn, "memory": memory}
+CASES = {
+    "mlp": mlp,
+    "bn": bn,
+    "wide": wide,
+    "augment": augment,
+    "rnn": rnn,
+    "memory": memory,
+    "job": job,
+}
 
 
 def run_worker(name: str, threads: int, extra: list[str] | None = None) -> dict:
@@ -49,6 +58,8 @@ def run_worker(name: str, threads: int, extra: list[str] | None = None) -> dict:
         cmd = [sys.executable, str(Path(__file__).resolve()), "--worker", name, "--json", str(out)]
         cmd += ["--size", args.size, "--repeats", str(args.repeats), "--threads", str(threads)]
         cmd += ["--warmup", str(args.warmup), *(extra or [])]
+        if args.workflow:
+            cmd += ["--workflow", str(args.workflow)]
         print(f"[{name}] {threads} thread(s)", file=sys.stderr, flush=True)
         done = subprocess.run(cmd, env=env)
         if done.returncode != 0:
@@ -218,6 +229,12 @@ def main(argv: list[str] | None = None) -> int:
         "--only", default="", help=f"comma list of {','.join(CASES)} (default: all)"
     )
     parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "out" / "results.tsv")
+    parser.add_argument(
+        "--workflow",
+        type=Path,
+        help="the workflow/ folder whose scripts/train.py and dd2424 package the job case runs "
+        "(default: this checkout's): another checkout's, for before/after rows",
+    )
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     parser.add_argument("--json", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--dir", help=argparse.SUPPRESS)

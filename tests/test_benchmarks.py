@@ -46,6 +46,14 @@ EXPECTED = [
     ("rnn", ": PyTorch nn.RNN m=256 B=32", "float32"),
     ("memory", "preprocess 5 batches (45k/5k split + test)", "float32"),
     ("memory", "train 1 epoch 3072+50+10 (load + run)", "float32"),
+    ("job", "start to ready (imports, log)", "float32"),
+    ("job", "start to training loop (+ load, network set-up)", "float32"),
+    ("job", "start to first update (+ evaluation at update 0)", "float32"),
+    ("job", "start to exit (1 epoch, outputs written)", "float32"),
+    ("job", "one job: peak RSS", "float32"),
+    ("job", "one job: peak anonymous memory", "float32"),
+    ("job", "2 concurrent jobs: peak PSS of both", "float32"),
+    ("job", "2 concurrent jobs: peak anonymous memory per job", "float32"),
 ]
 
 
@@ -78,4 +86,6 @@ def test_benchmark_runs_on_tiny_size(tmp_path):
     assert goals.case.str.startswith("Wide").sum() == 2
     assert goals.case.str.startswith("Augmentation (flip, translate 2)").sum() == 1
     assert goals.case.str.startswith("RNN").sum() == 6
+    assert goals.case.str.startswith("training job: process start to first update").sum() == 1
+    assert goals.case.str.startswith("2 concurrent jobs: peak PSS").sum() == 1
     assert goals.case.str.startswith("preprocessing").sum() == 1

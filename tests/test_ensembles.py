@@ -4,7 +4,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from dd2424 import search
+from dd2424 import search, trials
 from dd2424.data import splits
 from dd2424.mlp import ensembles, network, range_test
 from dd2424.mlp import runs as mlp_runs
@@ -150,17 +150,17 @@ def test_random_trials_are_seeded_prefix_stable_and_inside_their_ranges():
 
 
 def test_random_grid_round_trips_through_tsv_and_applies_to_settings(tmp_path):
-    trials = search.random_trials(SPEC, 5, seed=1)
-    grid = search.random_grid(trials)
+    drawn = search.random_trials(SPEC, 5, seed=1)
+    grid = search.random_grid(drawn)
     grid.to_csv(tmp_path / "g.tsv", sep="\t", index=False)
     back = pd.read_csv(tmp_path / "g.tsv", sep="\t")
     assert list(back.columns) == ["trial", *SPEC]
-    for i, trial in enumerate(trials):
-        assert search.trial_values(back.iloc[i], list(SPEC)) == trial
+    for i, trial in enumerate(drawn):
+        assert trials.grid_trial(tmp_path / "g.tsv", i, list(SPEC)) == trial
     base = {"lam": 0.0, "schedule": {"kind": "cyclic", "eta_min": 1e-5, "eta_max": 0.1}}
-    settings = search.apply_trial(base, trials[0])
-    assert settings["schedule"]["n_s_epochs"] == trials[0]["schedule.n_s_epochs"]
-    assert settings["hidden"] == trials[0]["hidden"] and base["lam"] == 0.0
+    settings = trials.apply_trial(base, drawn[0])
+    assert settings["schedule"]["n_s_epochs"] == drawn[0]["schedule.n_s_epochs"]
+    assert settings["hidden"] == drawn[0]["hidden"] and base["lam"] == 0.0
 
 
 def test_text_and_boolean_choices_round_trip_through_tsv(tmp_path):
@@ -169,12 +169,11 @@ def test_text_and_boolean_choices_round_trip_through_tsv(tmp_path):
         "shuffle": {"distribution": "choice", "values": [True, False]},
         "hidden": {"distribution": "choice", "values": [[50, 50], [100]]},
     }
-    trials = search.random_trials(spec, 12, seed=3)
-    assert {t["batch_norm_position"] for t in trials} == {"before", "after"}
-    search.random_grid(trials).to_csv(tmp_path / "g.tsv", sep="\t", index=False)
-    back = pd.read_csv(tmp_path / "g.tsv", sep="\t")
-    for i, trial in enumerate(trials):
-        values = search.trial_values(back.iloc[i], list(spec))
+    drawn = search.random_trials(spec, 12, seed=3)
+    assert {t["batch_norm_position"] for t in drawn} == {"before", "after"}
+    search.random_grid(drawn).to_csv(tmp_path / "g.tsv", sep="\t", index=False)
+    for i, trial in enumerate(drawn):
+        values = trials.grid_trial(tmp_path / "g.tsv", i, list(spec))
         assert values == trial and type(values["shuffle"]) is bool
 
 

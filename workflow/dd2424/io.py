@@ -8,17 +8,21 @@ import json
 import logging
 import math
 import platform
+import re
 import shutil
 import sys
 from collections.abc import Mapping
 from importlib import metadata
 from pathlib import Path
-from typing import NoReturn
+from typing import TYPE_CHECKING, NoReturn
 
 import numpy as np
-import pandas as pd
 
+from . import clock, npz
 from .data.fetch import file_digest
+
+if TYPE_CHECKING:  # pandas is imported by the callers that build tables, not here: a
+    import pandas as pd  # training job need not pay its import before it starts training
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 
@@ -55,6 +59,7 @@ def setup_logging(
         sys.__excepthook__(kind, value, tb)
 
     sys.excepthook = log_uncaught
+    clock.mark_job()
 
 
 #: the errno of a full disk (or quota)
@@ -156,9 +161,7 @@ def provenance(settings: Mapping, inputs: Mapping[str, str | Path]) -> dict:
     return {
         "settings": dict(settings),
         "seed": settings.get("seed"),
-        "inputs": {
-            name: {"path": str(p), "sha256": file_digest(p, "sha256")} for name, p in inputs.items()
-        },
+        "inputs": {name: {"path": str(p), "sha256": input_digest(p)} for name, p in inputs.items()},
         "versions": {
             "python": platform.python_version(),
             "numpy": np.__version__,
@@ -168,18 +171,125 @@ def provenance(settings: Mapping, inputs: Mapping[str, str | Path]) -> dict:
     }
 
 
-def save_arrays(path: str | Path, arrays: dict[str, np.ndarray]) -> None:
-    """Named arrays as an uncompressed .npz, written to a temp name then renamed."""
+def save_arrays(path: str | Path, arrays: dict[str, np.ndarray], mappable: bool = False) -> None:
+    """Named arrays as an uncompressed .npz, written to a temp name then renamed.  With
+    ``mappable`` each array's data is aligned for ``map_arrays`` (``dd2424.npz``); either way
+    ``np.load`` and ``load_arrays`` read it."""
     path = Path(path)
     needed = sum(np.asarray(a).nbytes for a in arrays.values())
     tmp = path.with_name(path.name + ".part.npz")
-    _written(path, tmp, lambda tmp: np.savez(tmp, **arrays), needed)
+    if mappable:
+        _written(path, tmp, lambda tmp: npz.write(tmp, arrays), needed)
+    else:
+        _written(path, tmp, lambda tmp: np.savez(tmp, **arrays), needed)
 
 
 def load_arrays(path: str | Path) -> dict[str, np.ndarray]:
     """The arrays of an .npz; object arrays (pickles, which could run code) are refused."""
     with np.load(path, allow_pickle=False) as f:
         return {k: f[k] for k in f.files}
+
+
+def map_arrays(path: str | Path) -> dict[str, np.ndarray]:
+    """The arrays of an uncompressed .npz as read-only memory maps: processes that map the
+    same file share one copy of it (``dd2424.npz``).  A damaged file raises ValueError."""
+    return npz.map_arrays(path)
+
+
+def digest_path(path: str | Path) -> Path:
+    return Path(f"{path}.sha256.json")
+
+
+def write_digest(path: str | Path) -> None:
+    """Record the sha256 and size of ``path`` next to it, so that ``input_digest`` need not
+    read a large input again in every job that cites it."""
+    path = Path(path)
+    write_json(
+        digest_path(path), {"sha256": file_digest(path, "sha256"), "size": path.stat().st_size}
+    )
+
+
+def input_digest(path: str | Path) -> str:
+    """The sha256 of ``path``: the recorded one (``write_digest``) while the file has the
+    recorded size and is not newer than the record, else computed from the file.  (Snakemake
+    touches a job's outputs in their order after the job: the record, written and touched
+    after the file, stays at least as new; a file changed or replaced later is newer.)"""
+    path, record_path = Path(path), digest_path(path)
+    try:
+        record = read_json(record_path)
+        file, kept = path.stat(), record_path.stat()
+        if record["size"] == file.st_size and file.st_mtime_ns <= kept.st_mtime_ns:
+            return str(record["sha256"])
+    except (OSError, ValueError, KeyError, TypeError):
+        pass  # no usable record: compute it
+    return file_digest(path, "sha256")
+
+
+def _plain_column(values: list) -> list[str] | None:
+    """The cells pandas writes for a column of Python ints, or of ints and floats (a float
+    column: every value as the shortest repr of the float, NaN empty); None for anything
+    else (bools, strings, NumPy scalars, missing values), which is left to pandas."""
+    kinds = {type(v) for v in values}
+    if kinds == {int}:
+        return [str(v) for v in values]
+    if kinds <= {int, float} and float in kinds:
+        return ["" if math.isnan(v) else repr(float(v)) for v in values]
+    return None
+
+
+def write_records(path: str | Path, rows: list[dict], columns: list[str] | None = None) -> None:
+    """Records (dicts with the same keys) as a TSV with a header line, byte for byte what
+    ``pd.DataFrame(rows, columns=columns).to_csv(path, sep="\t", index=False)`` writes (the
+    ``columns`` name the header of a table without rows).  Rows of plain Python numbers (a
+    training history) are written directly; anything else goes through pandas, imported
+    only then: a training job need not pay its import."""
+    keys = list(rows[0]) if rows else list(columns or [])
+    cells = [_plain_column([row.get(k) for row in rows]) for k in keys] if rows else []
+    plain = all(list(row) == keys for row in rows) and None not in cells and keys
+    if plain and (columns is None or list(columns) == keys) and all(k.isidentifier() for k in keys):
+        lines = ["\t".join(keys)] + ["\t".join(row) for row in zip(*cells, strict=True)]
+        Path(path).write_text("\n".join(lines) + "\n")
+        return
+    import pandas as pd
+
+    pd.DataFrame(rows, columns=columns).to_csv(path, sep="\t", index=False)
+
+
+def read_columns(path: str | Path):
+    """A TSV with a header line, by column: a dict of int64 or float64 arrays (an empty cell is
+    NaN) when every cell is a number, else the DataFrame pandas reads.  Either way
+    ``table[name]`` is the column as pandas types it, and a figure of a training history need
+    not import pandas (0.3 s) to read it.  Numbers are read by Python's int() and float(),
+    which round correctly, as pandas' parser does (tests/test_npz.py compares the bits; a
+    search trial's values, which decide results, are read with a stricter guard:
+    ``dd2424.trials``)."""
+    with open(path, newline="") as f:
+        lines = [line.rstrip("\n").split("\t") for line in f if line.rstrip("\n")]
+    header, body = lines[0], lines[1:]
+    columns: dict[str, np.ndarray] = {}
+    plain = len(set(header)) == len(header) and all(len(row) == len(header) for row in body)
+    for i, name in enumerate(header if plain else ()):
+        cells = [row[i] for row in body]
+        try:
+            if all(_INT_CELL.fullmatch(c) for c in cells):
+                columns[name] = np.array([int(c) for c in cells], dtype=np.int64)
+            else:
+                columns[name] = np.array([float(c) if c else np.nan for c in cells])
+                plain = all(_FLOAT_CELL.fullmatch(c) for c in cells if c)
+        except (ValueError, OverflowError):
+            plain = False
+        if not plain:
+            break
+    if plain:
+        return columns
+    import pandas as pd
+
+    return pd.read_csv(path, sep="\t")
+
+
+#: numbers as pandas and Python both read them (no spaces, infinities or NaN words)
+_INT_CELL = re.compile(r"-?[0-9]+")
+_FLOAT_CELL = re.compile(r"-?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?")
 
 
 def write_table(

@@ -5,7 +5,8 @@ Generic over the searched parameters (dotted paths into the run settings, e.g. `
 ``schedule.eta_max``) and over the model: a trial is an ordinary run whose settings have
 those values replaced.  Coarse-to-fine values are drawn on a ``log10`` or ``linear`` scale;
 a random search draws every trial from a seeded generator (``random_trials``), N fixed by
-config so the DAG stays static.  Ranking the trials: ``dd2424.ranking``.
+config so the DAG stays static.  Ranking the trials: ``dd2424.ranking``; one trial as its
+job reads it: ``dd2424.trials``.
 """
 
 from __future__ import annotations
@@ -19,7 +20,6 @@ import numpy as np
 import pandas as pd
 
 from .io import number
-from .nested import set_path
 from .ranking import (
     TIE_BREAK,
     AllDiverged,
@@ -93,7 +93,7 @@ def searched(spec: Mapping) -> list[str]:
 
 def grid_cell(value):
     """A searched value as a cell of the grid and ranked tables: lists (e.g. ``hidden``) as
-    JSON text, so the tables survive a TSV round trip (``search.trial_values`` reads them)."""
+    JSON text, so the tables survive a TSV round trip (``trials.trial_values`` reads them)."""
     return json.dumps(value) if isinstance(value, list | dict) else value
 
 
@@ -150,32 +150,10 @@ def random_trials(spec: Mapping[str, Mapping], n: int, seed: int) -> list[dict]:
 
 def random_grid(trials: list[dict]) -> pd.DataFrame:
     """The trials as a table: a ``trial`` column and one column per parameter, list values
-    (e.g. ``hidden``) as JSON text so the table survives a TSV round trip (``trial_values``
+    (e.g. ``hidden``) as JSON text so the table survives a TSV round trip (``trials.grid_trial``
     reads a row back)."""
     rows = [{"trial": i} | {k: grid_cell(v) for k, v in t.items()} for i, t in enumerate(trials)]
     return pd.DataFrame(rows)
-
-
-def trial_values(row: Mapping, parameters: list[str]) -> dict:
-    """{dotted path: value} of one row of ``random_grid`` (JSON lists decoded, other text
-    kept, e.g. ``batch_norm_position``; NumPy scalars made Python booleans and numbers)."""
-    out = {}
-    for path in parameters:
-        value = row[path]
-        if isinstance(value, str):
-            value = json.loads(value) if value.startswith(("[", "{")) else value
-        elif isinstance(value, np.generic):
-            value = value.item()
-        out[path] = value
-    return out
-
-
-def apply_trial(settings: Mapping, trial: Mapping) -> dict:
-    """A copy of ``settings`` with every dotted path of ``trial`` set to its value."""
-    out = copy.deepcopy(dict(settings))
-    for path, value in trial.items():
-        out = set_path(out, path, value)
-    return out
 
 
 # ---------------------------------------------------------------- a stage's grid

@@ -66,6 +66,7 @@ rule preprocess:
         unpack(lambda w: CIFAR.split_batches(w.split)),
     output:
         split=layout.path(layout.SPLIT, source=CIFAR.source),
+        digest=layout.path(layout.SPLIT_DIGEST, source=CIFAR.source),
     log:
         f"logs/data/{CIFAR.source}/preprocess_{{split}}.log",
     conda:

@@ -6,14 +6,14 @@ import logging
 
 import numpy as np
 
-from dd2424.io import exit_with, load_arrays, read_json, setup_logging, write_table
+from dd2424.io import exit_with, load_arrays, map_arrays, read_json, setup_logging, write_table
 from dd2424.mlp import ensembles
 from dd2424.mlp.ablation import ensemble_table
 from dd2424.mlp.runs import build_network
 
 setup_logging(snakemake.log[0])
 spec = snakemake.params.ensemble
-split = load_arrays(snakemake.input.split)
+split = map_arrays(snakemake.input.split)
 X, y = split["X_test"], split["y_test"].astype(np.intp)
 metrics = [read_json(path) for path in snakemake.input.metrics]
 settings = metrics[0]["settings"]

@@ -15,10 +15,10 @@ if "text" in snakemake.input.keys():
     except SettingsError as err:  # the corpus or the settings: one message, no traceback
         exit_with(f"{snakemake.rule} failed on {snakemake.input.text}: {err}")
 else:
-    from dd2424.io import load_arrays
+    from dd2424.io import map_arrays
     from dd2424.mlp.runs import gradient_checks
 
-    rows = gradient_checks(snakemake.params.spec, load_arrays(snakemake.input.split))
+    rows = gradient_checks(snakemake.params.spec, map_arrays(snakemake.input.split))
 table = pd.DataFrame(rows)
 failed = table[~table["passed"]]
 if len(failed):

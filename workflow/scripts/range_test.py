@@ -5,20 +5,18 @@ in proposal.json)."""
 
 import logging
 
-import pandas as pd
-
-from dd2424.io import exit_with, load_arrays, provenance, setup_logging, write_json
+from dd2424.io import exit_with, map_arrays, provenance, setup_logging, write_json, write_records
 from dd2424.mlp.range_test import evaluation_step, propose
 from dd2424.mlp.runs import run
 
 setup_logging(snakemake.log[0])
 settings, spec = snakemake.params.settings, snakemake.params.spec
-split = load_arrays(snakemake.input.split)
+split = map_arrays(snakemake.input.split)
 every = evaluation_step(settings, len(split["X_train"]), spec["evaluations"])
 settings = settings | {"eval_every": every}
 logging.info("%d evaluations: one every %d updates", spec["evaluations"], every)
 _, history, metrics = run(settings, split)
-pd.DataFrame(history).to_csv(snakemake.output.history, sep="\t", index=False)
+write_records(snakemake.output.history, history)
 where = f"{snakemake.wildcards.lab}.range_tests.{snakemake.wildcards.name}"
 try:
     proposal = propose(history, window=spec["window"], rise=spec["rise"])

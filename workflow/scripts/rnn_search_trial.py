@@ -4,17 +4,14 @@ the values it searched) and its validation and smoothed training losses."""
 
 import logging
 
-import pandas as pd
-
-from dd2424.io import exit_with, provenance, setup_logging, write_json
-from dd2424.rnn.runs import metrics, records, train_resumable
+from dd2424.io import exit_with, provenance, setup_logging, write_json, write_records
+from dd2424.rnn.runs import RECORD_COLUMNS, metrics, records, train_resumable
 from dd2424.rnn.settings import SettingsError, read_corpus
-from dd2424.search import apply_trial, trial_values
+from dd2424.trials import apply_trial, grid_trial
 
 setup_logging(snakemake.log[0])
 params = snakemake.params
-row = pd.read_csv(snakemake.input.grid, sep="\t").iloc[params.row]
-values = trial_values(row, params.parameters)
+values = grid_trial(snakemake.input.grid, params.row, params.parameters)
 settings = apply_trial(params.settings, values)
 logging.info("%s (row %d of %s)", values, params.row, snakemake.input.grid)
 try:
@@ -24,6 +21,6 @@ except SettingsError as err:  # the corpus or the drawn settings: one message, n
     exit_with(f"{snakemake.rule} failed on {snakemake.input.text}: {err}")
 tables = records(result)
 for name in ("validation", "smooth_loss"):
-    tables[name].to_csv(snakemake.output[name], sep="\t", index=False)
+    write_records(snakemake.output[name], tables[name], RECORD_COLUMNS[name])
 run = metrics(result, len(text)) | {"search_values": values}
 write_json(snakemake.output.metrics, run | provenance(settings, {"text": snakemake.input.text}))

@@ -5,9 +5,9 @@ wall-clock record goes to benchmarks/, never into results/)."""
 import logging
 from pathlib import Path
 
-from dd2424.io import exit_with, provenance, save_arrays, setup_logging, write_json
+from dd2424.io import exit_with, provenance, save_arrays, setup_logging, write_json, write_records
 from dd2424.rnn.model import model_arrays
-from dd2424.rnn.runs import kept_log, metrics, records, train_resumable
+from dd2424.rnn.runs import RECORD_COLUMNS, kept_log, metrics, records, train_resumable
 from dd2424.rnn.settings import SettingsError, read_corpus
 
 checkpoint = Path(snakemake.params.checkpoint)
@@ -24,7 +24,7 @@ except SettingsError as err:  # the corpus or the settings: one message, no trac
 save_arrays(snakemake.output.model, model_arrays(result))
 tables = records(result)
 for name in ("smooth_loss", "validation", "timing"):
-    tables[name].to_csv(snakemake.output[name], sep="\t", index=False)
+    write_records(snakemake.output[name], tables[name], RECORD_COLUMNS[name])
 Path(snakemake.output.samples).write_text(tables["samples"], encoding="utf-8")
 run = metrics(result, len(text)) | provenance(settings, {"text": snakemake.input.text})
 write_json(snakemake.output.metrics, run)

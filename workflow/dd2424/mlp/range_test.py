@@ -23,7 +23,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 import numpy as np
-import pandas as pd
 
 from ..nested import merge
 from . import runs, trainer
@@ -68,9 +67,11 @@ def evaluation_step(settings: Mapping, n_train: int, evaluations: int) -> int:
     return max(1, n_updates // int(evaluations))
 
 
-def record(history: list[dict]) -> pd.DataFrame:
+def record(history: list[dict]):
     """The evaluations of a range test up to the first non-finite one (excluded): update,
-    eta, train/val loss, cost and accuracy."""
+    eta, train/val loss, cost and accuracy (a DataFrame)."""
+    import pandas as pd  # here, not at the top: a training job imports it after training
+
     diverged = trainer.diverged_at(history)
     rows = [row for row in history if diverged is None or row["update"] < diverged]
     return pd.DataFrame(rows)

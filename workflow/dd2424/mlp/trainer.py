@@ -21,6 +21,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .. import clock
 from ..data.augment import Augmentation, BatchAugmenter
 
 log = logging.getLogger(__name__)
@@ -207,17 +208,21 @@ class Solver:
     def train(self) -> tuple[list[dict], dict]:
         """Run the loop; return (history, stats)."""
         cfg = self.cfg
+        clock.mark("training starts")
         if not self._evaluate(0):
             return self.history, self.stats
         for t in range(cfg.n_updates):
             self._gather(t)
             self._step(t)
+            if t == 0:
+                clock.mark("first update")
             done = t + 1
             self._snapshot(done)
             if done % cfg.eval_every == 0 or done == cfg.n_updates:
                 if not (self._evaluate(done) and self._keep_best()):
                     break
         self._restore_best()
+        clock.mark("training ends")
         return self.history, self.stats
 
 

@@ -69,6 +69,9 @@ class Cifar:
     def split_file(self, split: str) -> str:
         return layout.path(layout.SPLIT, source=self.source, split=split)
 
+    def split_digest(self, split: str) -> str:
+        return layout.path(layout.SPLIT_DIGEST, source=self.source, split=split)
+
     def batch_size(self, batch: str) -> int | None:
         """Samples in one batch file, when known before any data is read: from the synthetic
         settings, 10,000 per batch of the official CIFAR-10 archive, or what the extraction of

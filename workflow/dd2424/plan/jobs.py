@@ -56,7 +56,7 @@ def _data(plan: Plan, out: Jobs) -> None:
         out.add("download_cifar10", layout.CIFAR_ARCHIVE)
         out.add("extract_cifar10", *batches, layout.BATCH_SIZES)
     for split in sorted(_splits_used(plan)):
-        out.add("preprocess", cifar.split_file(split))
+        out.add("preprocess", cifar.split_file(split), cifar.split_digest(split))
     rule = "synthetic_corpus" if plan.corpus.source == "synthetic" else "download_corpus"
     out.add(rule, plan.corpus.file)
 

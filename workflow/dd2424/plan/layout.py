@@ -35,6 +35,8 @@ CIFAR_ARCHIVE = "data/cifar10/cifar-10-python.tar.gz"
 BATCH_SIZES = "data/cifar10/batch_sizes.json"
 BATCHES = "data/{source}/" + BATCH_DIR + "/{name}"
 SPLIT = "data/{source}/processed/{split}.npz"
+# the split's sha256, so that training jobs need not hash it again (dd2424.io.input_digest)
+SPLIT_DIGEST = SPLIT + ".sha256.json"
 CORPUS = "data/text/{corpus}.txt"
 
 # ---- labs 1-3: results/{lab}/

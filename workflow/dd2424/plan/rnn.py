@@ -10,7 +10,8 @@ from pathlib import Path
 from dd2424 import schedules
 from dd2424.nested import merge
 from dd2424.rnn.settings import SettingsError, check_gradcheck, check_settings, read_corpus
-from dd2424.search import apply_trial, random_trials
+from dd2424.search import random_trials
+from dd2424.trials import apply_trial
 
 from . import layout
 from .data import Corpus

@@ -6,7 +6,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from dd2424.nested import merge
-from dd2424.search import apply_trial, is_random, random_trials, searched, to_value
+from dd2424.search import is_random, random_trials, searched, to_value
+from dd2424.trials import apply_trial
 
 from . import layout
 from .data import Cifar

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
+
+if TYPE_CHECKING:  # tables come from the callers: a figure of one run need not import pandas
+    import pandas as pd
 
 TITLES = {"loss": "cross-entropy loss", "cost": "cost (loss + λ‖W‖²)", "acc": "accuracy"}
 

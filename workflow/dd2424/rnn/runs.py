@@ -18,7 +18,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 
 from .. import gradcheck
 from ..data.text import Vocabulary
@@ -255,28 +254,42 @@ def _peek(state: TrainingState) -> tuple[int, bool]:
 
 
 # ----------------------------------------------------------------------- what a run records
+#: the columns of each table ``records`` returns, in order
+RECORD_COLUMNS = {
+    "smooth_loss": ["update", "characters", "smooth_loss", "train_loss_per_char"],
+    "validation": ["update", "characters", "val_loss", "val_perplexity"],
+    "timing": ["update", "characters", "train_seconds", "val_loss"],
+}
+
+
 def records(result: RunResult) -> dict:
-    """The run's records as tables and text: ``smooth_loss`` (update, smooth loss),
+    """The run's records as rows (write them with ``io.write_records`` and ``RECORD_COLUMNS``)
+    and text: ``smooth_loss`` (update, characters, smooth loss, training loss per character),
     ``validation`` (update, characters, validation loss and perplexity), ``samples`` (the
     markdown of the samples drawn during training) and ``timing`` (update, characters,
-    training seconds, validation loss: a wall-clock record, never a result)."""
+    training seconds, the validation loss of that update if there was one: a wall-clock
+    record, never a result)."""
     cfg = result.state.config
     chars_per_update = cfg.batch * cfg.seq_length
-    smooth = pd.DataFrame(
-        result.smooth_loss, columns=["update", "smooth_loss", "train_loss_per_char"]
-    )
-    smooth.insert(1, "characters", smooth["update"] * chars_per_update)
-    validation = pd.DataFrame(result.validation, columns=["update", "val_loss"])
-    validation.insert(1, "characters", validation["update"] * chars_per_update)
-    validation["val_perplexity"] = np.exp(validation["val_loss"])
+    smooth = [
+        dict(zip(RECORD_COLUMNS["smooth_loss"], (u, u * chars_per_update, s, c), strict=True))
+        for u, s, c in result.smooth_loss
+    ]
+    val_losses = np.array([v for _, v in result.validation], dtype=float)
+    validation = [
+        {"update": u, "characters": u * chars_per_update, "val_loss": v, "val_perplexity": float(p)}
+        for (u, v), p in zip(result.validation, np.exp(val_losses), strict=True)
+    ]
+    timing = []
+    for u, seconds in result.timing:  # each with the validation losses of its update, if any
+        losses = [v for update, v in result.validation if update == u] or [float("nan")]
+        row = {"update": u, "characters": u * chars_per_update, "train_seconds": seconds}
+        timing += [row | {"val_loss": v} for v in losses]
     lines = ["# Samples during training\n"]
     for s in result.samples:
         loss = "—" if s["smooth_loss"] is None else f"{s['smooth_loss']:.2f}"
         lines += [f"### after {s['update']} updates (smooth loss {loss})\n", "```", s["text"]]
         lines.append("```\n")
-    timing = pd.DataFrame(result.timing, columns=["update", "train_seconds"])
-    timing.insert(1, "characters", timing["update"] * chars_per_update)
-    timing = timing.merge(validation[["update", "val_loss"]], on="update", how="left")
     return {
         "smooth_loss": smooth,
         "validation": validation,
@@ -289,8 +302,8 @@ def metrics(result: RunResult, n_chars: int) -> dict:
     """What a run's metrics.json says of its training (``n_chars``: the corpus's length)."""
     state, cfg = result.state, result.state.config
     chars_per_update = cfg.batch * cfg.seq_length
-    val = pd.Series([v for _, v in result.validation], dtype=float)
-    best_val = None if val.empty else float(val.min())  # NaN skipped, as pandas does
+    val = np.array([v for _, v in result.validation], dtype=float)
+    best_val = None if np.isnan(val).all() else float(np.nanmin(val))  # NaN skipped
     losses = {u: s for u, s, _ in result.smooth_loss}
     per_char = [(u * chars_per_update, c) for u, _, c in result.smooth_loss]
     return {
@@ -317,7 +330,7 @@ def metrics(result: RunResult, n_chars: int) -> dict:
         "best_after_updates": state.best_update,
         "best_val_loss": best_val,
         "best_val_perplexity": None if best_val is None else float(np.exp(best_val)),
-        "final_val_loss": None if val.empty else float(val.iloc[-1]),
+        "final_val_loss": None if val.size == 0 else float(val[-1]),
         "smooth_loss_at": {str(u): losses[u] for u in (10_000, 30_000, 100_000) if u in losses},
         "train_loss_per_char_at": loss_at_characters(per_char, CHARACTER_MARKS),
         "initial_loss_expected": cfg.seq_length * float(np.log(result.vocab.K)),

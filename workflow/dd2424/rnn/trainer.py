@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from .. import clock
 from . import network, sampling
 from .state import TrainingState
 
@@ -143,16 +144,20 @@ class Loop:
 
     def run(self, n_updates: int) -> History:
         state = self.state
+        clock.mark("training starts")
         if self.val is not None and state.update == 0 and state.best_score is None:
             self.evaluate(
                 np.zeros(self.cfg.m, dtype=state.dtype), int(self.data[self.walk.pieces[0, 0]])
             )
-        for _ in range(n_updates):
+        for i in range(n_updates):
             X, Y, H0 = self.windows()
             self.sample(X, H0)
             _, state.hprev = state.step(X, Y, H0)
+            if i == 0:
+                clock.mark("first update")
             self.record(Y)
             self.log_progress()
+        clock.mark("training ends", once=False)  # a resumable run trains in chunks: the last counts
         self.history.updates = n_updates
         self.history.seconds = self.loop_seconds()
         state.seconds += self.history.seconds
