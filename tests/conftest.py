@@ -26,6 +26,10 @@ NO_NETWORK = {
     "https_proxy": "http://127.0.0.1:9",
     "no_proxy": "127.0.0.1,localhost",
 }
+# The environment as the suite found it, for the one command that must reach the machine's
+# package mirror: installing the SLURM test cluster (tests/test_slurm.py).  No test's own
+# code runs with it.
+MACHINE_ENV = dict(os.environ)
 os.environ.update(NO_NETWORK)
 
 

@@ -1,4 +1,4 @@
-"""The lab-2 lambda grid on a real one-node SLURM cluster, through profiles/slurm.
+"""Lab 2's searches on a real one-node SLURM cluster, through profiles/slurm.
 
 Needs the SLURM executor plugin (the `slurm` extra) and the test cluster of
 .ci/slurm-cluster.sh.  CI starts the cluster before pytest; elsewhere this module starts it
@@ -6,14 +6,18 @@ itself when it runs as root with apt-get at hand, and stops it afterwards.  Othe
 are skipped with the reason, except under CI=true, where they fail: a broken setup must not
 pass as a skip.
 
-One SLURM run of the synthetic config's search (results/lab2/search/lambda/ranked.tsv and its
-prerequisites) shows that:
-- every compute job went through sbatch: each has a SLURM job id under the run's job name in
-  squeue, a log written by SLURM, and an sbatch line asking for the rule's threads, memory and
-  runtime; no local rule was submitted;
-- a training job killed with scancel while it runs is retried as a new SLURM job, and the
-  workflow still completes;
-- the ranked table equals the one of a local `--cores 2` run with the same seeds.
+One SLURM run of the synthetic config's lab-2 random search, grown to 40 trials, through the
+profile as shipped with its site settings filled in for the test cluster (partition, no
+accounting), shows that:
+- every compute job went through sbatch and no local rule did; search trials went N = 10 to a
+  cluster job (the profile's groups): the random search's 40 trials in 4 cluster jobs, each
+  trial inside one of them, each cluster job asking for 1 CPU, one trial's memory and its
+  trials' runtime added up;
+- a cluster job killed with scancel while a trial in it trains is retried as a new SLURM job,
+  and the workflow still completes;
+- the ranked table equals the one of a local run with the same seeds (started at the same
+  time, on one core, while the cluster jobs queue and run).
+A dry run of both lab-2 searches shows that a coarse-to-fine search groups each stage apart.
 """
 
 import importlib.util
@@ -23,13 +27,14 @@ import shutil
 import subprocess
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
 import pytest
 import yaml
-from conftest import BIN, ROOT
+from conftest import BIN, MACHINE_ENV, ROOT
 
 pytestmark = pytest.mark.slurm
 
@@ -37,37 +42,48 @@ CLUSTER_SCRIPT = ROOT / ".ci" / "slurm-cluster.sh"
 PROFILE = ROOT / "profiles" / "slurm" / "config.yaml"
 TEST_CONFIG = ROOT / "config" / "test.yaml"
 PARTITION = "main"  # the test cluster's only partition
-TARGET = "results/lab2/search/lambda/ranked.tsv"
-TIMEOUT = 420  # seconds for one Snakemake run (the SLURM run takes about 100)
+TARGET = "results/lab2/search/random/ranked.tsv"
+RANDOM_TRIALS = 40
+GROUP_SIZE = 10  # the profile's group-components
+CORES = 1  # the profile's `cores`: a cluster job runs its trials one after another
+TIMEOUT = 420  # seconds for one Snakemake run (the SLURM run takes about 150)
+# a group job runs each of its trials as a Snakemake of its own (the jobstep plugin's srun):
+# about 2 s of start-up per trial on the test node, 10 trials in 20-30 s
 
 # What the sbatch line of each compute rule must ask for: the rule's `threads`, `mem_mb` and
-# `runtime` (workflow/rules/data.smk, gradcheck.smk, search.smk).
+# `runtime` (workflow/rules/data.smk, gradcheck.smk; dd2424.plan.mlp.MEMORY_MB)
 REQUESTS = {
     "preprocess": {"cpus-per-task": "1", "mem": "4000", "t": "20"},
     "gradcheck": {"cpus-per-task": "1", "mem": "2000", "t": "20"},
-    "search_trial": {"cpus-per-task": "1", "mem": "3000", "t": "120"},
 }
+TRIAL = {"mem_mb": 1500, "runtime": 30}  # rule search_trial, one float32 trial
 
 
-def trial_jobs() -> list[str]:
-    """SLURM job comments (rule_<rule>_wildcards_<values>) of the search's trials."""
-    search = yaml.safe_load(TEST_CONFIG.read_text())["lab2"]["searches"]["lambda"]
-    return [
-        f"rule_search_trial_wildcards_lab2_lambda_{stage}_{trial}"
-        for stage in ("coarse", "fine")
-        for trial in range(search[stage]["n"])
-    ]
+def stage_trials() -> dict[str, int]:
+    """{group (search_stage): number of trials} of the run."""
+    return {"random_random": RANDOM_TRIALS}
 
 
-def expected_slurm_jobs() -> set[str]:
-    """The comments of TARGET's compute jobs: every job that must go through sbatch."""
-    preprocess = [f"rule_preprocess_wildcards_{split}" for split in ("a1", "all45k")]
-    return {*preprocess, "rule_gradcheck_wildcards_lab2", *trial_jobs()}
+def group_comment(stage: str) -> str:
+    """The SLURM comment of a cluster job of the group of one search stage."""
+    return f"rule_trials_lab2_{stage}_search_trial"
 
 
-# scancelled once, as soon as its training script has written its first log line
-KILLED = "rule_search_trial_wildcards_lab2_lambda_coarse_1"
-KILLED_LOG = "logs/lab2/search/lambda/coarse/1.log"
+def expected_slurm_jobs() -> dict[str, int]:
+    """{SLURM comment: cluster jobs} of the targets' compute jobs: everything that must go
+    through sbatch."""
+    jobs = {"rule_preprocess_wildcards_a1": 1, "rule_gradcheck_wildcards_lab2": 1}
+    for stage, n in stage_trials().items():
+        jobs[group_comment(stage)] = -(-n // GROUP_SIZE)
+    return jobs
+
+
+# a cluster job of the random search's trials is scancelled once, as soon as this trial's
+# script has written to its log: the running trial jobs then hold trials the kill interrupts
+# (the 2-CPU node runs two 1-CPU cluster jobs at a time; which of them is killed does not
+# matter, each is one group of the same comment)
+KILLED = group_comment("random_random")
+KILLED_LOG = "logs/lab2/search/random/random/1.log"
 
 
 def cannot_run(reason: str):
@@ -77,8 +93,14 @@ def cannot_run(reason: str):
 
 
 def cluster(action: str, timeout: float = 600) -> subprocess.CompletedProcess:
+    """.ci/slurm-cluster.sh ACTION with the machine's own environment: `up` may run apt-get,
+    which must use the machine's proxy settings, not the suite's closed port."""
     return subprocess.run(
-        ["bash", str(CLUSTER_SCRIPT), action], capture_output=True, text=True, timeout=timeout
+        ["bash", str(CLUSTER_SCRIPT), action],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env=MACHINE_ENV,
     )
 
 
@@ -143,13 +165,19 @@ def site_profile(directory: Path) -> Path:
     site["slurm_partition"] = PARTITION
     # no slurm_account: without slurmdbd there are no accounts (the plugin then omits -A)
     settings["slurm-status-command"] = "squeue"  # no sacct without slurmdbd
+    assert settings["group-components"] == [
+        f"{group}={GROUP_SIZE}"
+        for group in ("trials_{lab}_{search}_{stage}", "trials_lab4_{search}", "runs_{lab}")
+    ]
+    assert settings["cores"] == CORES
     directory.mkdir()
     (directory / "config.yaml").write_text(yaml.safe_dump(settings, sort_keys=False))
     return directory
 
 
 def kill_once_training(workdir: Path, stop: threading.Event, killed: list):
-    """scancel the KILLED job of this run once its training script has started; once."""
+    """scancel a running cluster job of this run with the KILLED comment once the trial of
+    KILLED_LOG has started; once."""
     while not stop.wait(0.1):
         if not (workdir / KILLED_LOG).is_file() or not (workdir / KILLED_LOG).stat().st_size:
             continue
@@ -192,8 +220,24 @@ class SlurmRun:
         return re.findall(r"sbatch call: (sbatch .*)", self.output)
 
 
+def many_trials(workdir: Path) -> Path:
+    """The config file that grows the random search to RANDOM_TRIALS trials."""
+    path = workdir / "random40.yaml"
+    path.write_text(f"lab2: {{searches: {{random: {{trials: {RANDOM_TRIALS}}}}}}}\n")
+    return path
+
+
 @pytest.fixture(scope="module")
-def slurm_run(slurm_cluster, tmp_path_factory) -> SlurmRun:
+def local_started(slurm_cluster, tmp_path_factory):
+    """The local run, started in the background; (its directory, its future)."""
+    workdir = tmp_path_factory.mktemp("local")
+    args = [TARGET, "--cores", "1", "--configfile", str(TEST_CONFIG), str(many_trials(workdir))]
+    with ThreadPoolExecutor(1) as pool:
+        yield workdir, pool.submit(snakemake, args, workdir)
+
+
+@pytest.fixture(scope="module")
+def slurm_run(local_started, tmp_path_factory) -> SlurmRun:
     workdir = tmp_path_factory.mktemp("slurm")
     profile = site_profile(workdir / "profile")
     stop, killed = threading.Event(), []
@@ -214,6 +258,7 @@ def slurm_run(slurm_cluster, tmp_path_factory) -> SlurmRun:
                 "--verbose",
                 "--configfile",
                 str(TEST_CONFIG),
+                str(many_trials(workdir)),
             ],
             cwd=workdir,
         )
@@ -234,11 +279,9 @@ def slurm_run(slurm_cluster, tmp_path_factory) -> SlurmRun:
 
 
 @pytest.fixture(scope="module")
-def local_run(tmp_path_factory) -> Path:
-    workdir = tmp_path_factory.mktemp("local")
-    returncode, output = snakemake(
-        [TARGET, "--cores", "2", "--configfile", str(TEST_CONFIG)], cwd=workdir
-    )
+def local_run(local_started) -> Path:
+    workdir, future = local_started
+    returncode, output = future.result()
     assert returncode == 0, output[-5000:]
     return workdir
 
@@ -248,56 +291,124 @@ def test_the_workflow_completes_on_slurm(slurm_run):
     assert (slurm_run.workdir / TARGET).stat().st_size > 0
 
 
-def test_every_compute_job_ran_as_a_slurm_job(slurm_run):
+def trials_in(log: str) -> set[tuple[str, int]]:
+    """(search_stage, trial) of every search trial a cluster job's SLURM log shows running."""
+    found = re.findall(r"wildcards: lab=lab2, search=(\w+), stage=(\w+), trial=(\d+)", log)
+    return {(f"{search}_{stage}", int(trial)) for search, stage, trial in found}
+
+
+def test_every_compute_job_ran_on_slurm_and_trials_went_ten_to_a_job(slurm_run):
     jobs = slurm_run.by_comment()
     # every compute job has a SLURM job, and no local rule (data, grids, ranking) has one
-    assert set(jobs) == expected_slurm_jobs(), slurm_run.output[-3000:]
+    assert set(jobs) == set(expected_slurm_jobs()), slurm_run.output[-3000:]
     submitted = slurm_run.submitted()
     assert set(submitted) == {job.id for job in slurm_run.jobs}
-    for comment, attempts in jobs.items():
-        last = attempts[-1]
-        assert last.state == "COMPLETED", (comment, attempts)
-        assert last.workdir == slurm_run.workdir
-        # the plugin's log of the job: SLURM writes the job's output there
-        rule = comment.removeprefix("rule_").split("_wildcards_")[0]
-        log = submitted[last.id]
-        assert log.parent.parent == slurm_run.workdir / ".snakemake/slurm_logs" / f"rule_{rule}"
-        assert log.name == f"{last.id}.log"
-        slurm_log = log.read_text()
-        assert f"'SLURM_JOB_ID': '{last.id}'" in slurm_log
-        assert f"Finished jobid: 0 (Rule: {rule})" in slurm_log
+    ran = set()
+    for comment, count in expected_slurm_jobs().items():
+        attempts = jobs[comment]
+        completed = [job for job in attempts if job.state == "COMPLETED"]
+        # one cluster job per 10 trials (and one retry of the killed one), all completed
+        assert len(completed) == count, (comment, attempts)
+        assert len(attempts) == count + (comment == KILLED), (comment, attempts)
+        for job in completed:
+            assert job.workdir == slurm_run.workdir
+            log = submitted[job.id]  # the plugin's log of the job: SLURM writes its output there
+            assert log.name == f"{job.id}.log"
+            slurm_log = log.read_text()
+            assert f"'SLURM_JOB_ID': '{job.id}'" in slurm_log
+            if comment.startswith("rule_trials_"):
+                assert log.parent.name == f"group_{comment.removeprefix('rule_')}"
+                trials = trials_in(slurm_log)
+                assert 0 < len(trials) <= GROUP_SIZE, (job, trials)
+                ran |= trials
+            else:
+                rule = comment.removeprefix("rule_").split("_wildcards_")[0]
+                assert log.parent.parent.name == f"rule_{rule}"
+                assert f"Finished jobid: 0 (Rule: {rule})" in slurm_log
+    assert ran == {(stage, t) for stage, n in stage_trials().items() for t in range(n)}
+    # the issue's bar: the 40 trials of a search ran in at most 4 cluster jobs (the killed
+    # one's retry is the fifth submission)
+    trial_jobs = jobs[group_comment("random_random")]
+    assert len([job for job in trial_jobs if job.state == "COMPLETED"]) <= 4
+    assert len(trial_jobs) == 5
 
 
 def test_sbatch_asks_for_the_rules_threads_memory_and_runtime(slurm_run):
     calls = slurm_run.sbatch_calls()
     assert len(calls) == len(slurm_run.jobs)
+    layers = {}  # a group job of n trials runs them CORES at a time: ceil(n / CORES) in turn
+    for stage, n in stage_trials().items():
+        sizes = [min(GROUP_SIZE, n - i) for i in range(0, n, GROUP_SIZE)]
+        layers[group_comment(stage)] = {-(-size // CORES) for size in sizes}
     for call in calls:
         options = call.split(" --wrap=")[0]  # not the wrapped Snakemake command
         comment = re.search(r"--comment (\S+)", options).group(1)
-        rule = comment.removeprefix("rule_").split("_wildcards_")[0]
         asked = dict(re.findall(r" --?(p|t|mem|cpus-per-task)[ =](\S+)", options))
-        assert asked == {"p": PARTITION, **REQUESTS[rule]}, call
+        assert asked.pop("p") == PARTITION, call
+        if comment in layers:  # CORES trials at once, their memory; runtime per layer
+            assert asked["cpus-per-task"] == str(CORES), call
+            assert asked["mem"] == str(CORES * TRIAL["mem_mb"]), call
+            assert int(asked["t"]) in {k * TRIAL["runtime"] for k in layers[comment]}, call
+        else:
+            rule = comment.removeprefix("rule_").split("_wildcards_")[0]
+            assert asked == REQUESTS[rule], call
 
 
 def test_a_job_killed_while_running_is_retried(slurm_run):
     assert slurm_run.killed, f"{KILLED} was never seen training"
     [killed] = slurm_run.killed
-    attempts = [(job.id, job.state) for job in slurm_run.by_comment()[KILLED]]
-    # two SLURM jobs: the one scancel killed, then Snakemake's retry
-    assert len(attempts) == 2, attempts
-    assert attempts[0] == (killed, "CANCELLED"), "the job finished before scancel reached it"
-    assert attempts[1][1] == "COMPLETED"
-    killed_log = slurm_run.submitted()[killed].read_text()  # written by SLURM for the job
-    assert "rule search_trial:" in killed_log and f"JOB {killed} ON" in killed_log
-    assert "CANCELLED AT" in killed_log
-    assert f"SLURM-job '{killed}' failed, SLURM status is: 'CANCELLED'" in slurm_run.output
+    attempts = slurm_run.by_comment()[KILLED]
+    states = {job.id: job.state for job in attempts}
+    assert states[killed] == "CANCELLED", "the job finished before scancel reached it"
+    assert sorted(states.values()).count("CANCELLED") == 1
+    submitted = slurm_run.submitted()
+    killed_log = submitted[killed].read_text()  # written by SLURM for the job
+    assert f"JOB {killed} ON" in killed_log and "CANCELLED AT" in killed_log
+    started = trials_in(killed_log)
+    assert started, "no trial was seen starting in the killed job"
+    # Snakemake's retry: a later cluster job of the same group ran the killed job's trials
+    retries = [
+        job
+        for job in attempts
+        if int(job.id) > int(killed) and started <= trials_in(submitted[job.id].read_text())
+    ]
+    assert [job.state for job in retries] == ["COMPLETED"], attempts
+    # Snakemake reports the failed group with the killed job's SLURM log, then retries it
+    failed = re.search(r"message: Error in group (\S+)\n\s+log: (\S+)", slurm_run.output)
+    assert failed and failed.group(1) == "trials_lab2_random_random", slurm_run.output[-3000:]
+    assert Path(failed.group(2)) == submitted[killed]
     assert "Trying to restart job" in slurm_run.output
     assert slurm_run.returncode == 0
 
 
-def test_ranked_table_equals_a_local_run(slurm_run, local_run):
+def test_the_ranked_table_equals_a_local_run(slurm_run, local_run):
     on_slurm = pd.read_csv(slurm_run.workdir / TARGET, sep="\t")
     local = pd.read_csv(local_run / TARGET, sep="\t")
     assert not [column for column in local.columns if "seconds" in column]  # no wall times
-    assert len(local) == len(trial_jobs())
+    assert len(local) == RANDOM_TRIALS
     pd.testing.assert_frame_equal(on_slurm, local, check_exact=True)
+
+
+def test_a_coarse_to_fine_search_is_grouped_stage_by_stage(tmp_path):
+    """No cluster needed: the plan of both lab-2 searches under the profile (a dry run)."""
+    returncode, output = snakemake(
+        [
+            "results/lab2/search/lambda/ranked.tsv",
+            TARGET,
+            "--dry-run",
+            "--workflow-profile",
+            str(site_profile(tmp_path / "profile")),
+            "--configfile",
+            str(TEST_CONFIG),
+            str(many_trials(tmp_path)),
+        ],
+        cwd=tmp_path,
+    )
+    assert returncode == 0, output[-3000:]
+    groups = re.findall(r"Group job (\S+) \(jobs", output)
+    assert sorted(set(groups)) == [
+        "trials_lab2_lambda_coarse",
+        "trials_lab2_lambda_fine",
+        "trials_lab2_random_random",
+    ]
+    assert groups.count("trials_lab2_random_random") == RANDOM_TRIALS // GROUP_SIZE

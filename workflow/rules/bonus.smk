@@ -106,7 +106,7 @@ rule range_test:
         "../envs/pipeline.yaml"
     threads: 1
     resources:
-        mem_mb=3000,
+        mem_mb=lambda w: memory_mb(PLAN.lab(w.lab).range_tests[w.name].settings),
         runtime=60,
     params:
         settings=lambda w: PLAN.lab(w.lab).range_tests[w.name].settings,

@@ -12,6 +12,7 @@ from snakemake.utils import min_version
 from dd2424.data.cifar import BATCH_DIR, CIFAR_FILES
 from dd2424.plan import ConfigError, code, inputs, layout, make_plan, targets
 from dd2424.plan.configfiles import check_unique_keys
+from dd2424.plan.mlp import memory_mb
 from dd2424.plan.plan import TITLES
 
 min_version("9.0")

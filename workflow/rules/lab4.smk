@@ -269,7 +269,7 @@ rule rnn_search_trial:
     threads: 1
     resources:
         mem_mb=1000,
-        runtime=120,
+        runtime=30,
     params:
         settings=lambda w: LAB4.searches[w.search].settings,
         parameters=lambda w: LAB4.searches[w.search].parameters,

@@ -67,8 +67,8 @@ rule search_trial:
         "../envs/pipeline.yaml"
     threads: 1
     resources:
-        mem_mb=3000,
-        runtime=120,
+        mem_mb=lambda w: memory_mb(PLAN.search(w.lab, w.search).trial_settings),
+        runtime=30,
     params:
         settings=lambda w: PLAN.search(w.lab, w.search).trial_settings,
         parameters=lambda w: PLAN.search(w.lab, w.search).parameters,
@@ -133,7 +133,7 @@ rule search_final:
         "../envs/pipeline.yaml"
     threads: 1
     resources:
-        mem_mb=3000,
+        mem_mb=lambda w: memory_mb(PLAN.search(w.lab, w.search).final_settings),
         runtime=120,
     params:
         settings=lambda w: PLAN.search(w.lab, w.search).final_settings,

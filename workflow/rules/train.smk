@@ -18,8 +18,8 @@ rule train:
         "../envs/pipeline.yaml"
     threads: 1
     resources:
-        mem_mb=3000,
-        runtime=120,
+        mem_mb=lambda w: memory_mb(PLAN.run(w.lab, w.run).settings),
+        runtime=60,
     params:
         settings=lambda w: PLAN.run(w.lab, w.run).settings,
         code=script_code("train.py"),

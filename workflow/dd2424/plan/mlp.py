@@ -19,6 +19,16 @@ from .schema import Schema
 
 NO_REFERENCE = {"course_test_acc": None, "student_test_acc": None}
 
+#: the memory request (MB) of a training job of labs 1-3 (rules train, search_trial,
+#: search_final): its split is memory-mapped, ~740 MB for all45k, shared with every job on
+#: the node that maps it; its own arrays take 60-120 MB (benchmarks/README.md, "job");
+#: a float64 run converts its split to a private float64 copy (+1.1 GB for all45k)
+MEMORY_MB = {"float32": 1500, "float64": 3000}
+
+
+def memory_mb(settings: dict) -> int:
+    return MEMORY_MB.get(settings.get("dtype", "float32"), MEMORY_MB["float64"])
+
 
 @dataclass(frozen=True)
 class Run:
