@@ -11,8 +11,9 @@ included, loading and writing not), or for any other job everything after ``read
 overhead is the rest of its life: interpreter and import time, loading, set-up, writing
 outputs, hashing, exit.  The pipeline's wall time is that of the Snakemake run whose log is
 given (default: the newest under WORKDIR/.snakemake/log/): from the start in its file name to
-its last write.  Prints one row per script and the totals; the share is the summed overhead
-over the wall time (on 2 cores, two jobs' overheads can add up in one second of wall time).
+its last write; job logs last written before that start (earlier runs') are left out.
+Prints one row per script and the totals; the share is the summed overhead over the wall
+time (on 2 cores, two jobs' overheads can add up in one second of wall time).
 """
 
 from __future__ import annotations
@@ -51,11 +52,11 @@ def job_times(log: Path) -> dict | None:
     }
 
 
-def wall_seconds(snakemake_log: Path) -> float:
-    """From the start time in the log's name (``2026-12-06T031725.160137.snakemake.log``) to
-    the log's last modification."""
+def run_times(snakemake_log: Path) -> tuple[float, float]:
+    """(start, end) of a Snakemake run, as epoch seconds: the start time in its log's name
+    (``2026-12-06T031725.160137.snakemake.log``) and the log's last modification."""
     started = datetime.strptime(snakemake_log.name.split(".snakemake")[0], "%Y-%m-%dT%H%M%S.%f")
-    return snakemake_log.stat().st_mtime - started.timestamp()
+    return started.timestamp(), snakemake_log.stat().st_mtime
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -69,7 +70,10 @@ def main(argv: list[str] | None = None) -> int:
     )
     if run_log is None:
         parser.error(f"no Snakemake log under {args.workdir}/.snakemake/log; pass --snakemake-log")
-    wall = wall_seconds(run_log)
+    started, ended = run_times(run_log)
+    wall = ended - started
+    older = [log for log in logs if log.stat().st_mtime < started]  # jobs of earlier runs
+    logs = [log for log in logs if log.stat().st_mtime >= started]
     by_script: dict[str, list[dict]] = defaultdict(list)
     untimed = []
     for log in logs:
@@ -78,7 +82,10 @@ def main(argv: list[str] | None = None) -> int:
             untimed.append(log)
         else:
             by_script[times["script"]].append(times)
-    print(f"pipeline wall time {wall:.1f} s ({run_log.name}); {len(logs)} job logs")
+    print(
+        f"pipeline wall time {wall:.1f} s ({run_log.name}); {len(logs)} job logs of this run"
+        + (f" ({len(older)} older ones left out)" if older else "")
+    )
     print(f"{'script':<24}{'jobs':>5}{'life s':>9}{'work s':>9}{'overhead s':>12}{'per job':>9}")
     total = {"life": 0.0, "work": 0.0, "overhead": 0.0, "jobs": 0}
     for script, jobs in sorted(

@@ -3,6 +3,7 @@
 values read without pandas (dd2424.trials.grid_trial), records written without pandas
 (dd2424.io.write_records) and the job timing lines (dd2424.clock)."""
 
+import io as io_module
 import json
 import logging
 import os
@@ -83,6 +84,17 @@ def test_any_uncompressed_npz_maps_and_bad_ones_are_named(tmp_path):
     text.write_text("not a zip")
     with pytest.raises(ValueError, match=r"text\.npz is not an \.npz file"):
         npz.map_arrays(text)
+    # headers whose shape would wrap a 64-bit size, or is negative, against a few bytes of data
+    for shape, data in (((2**62, 4), b""), ((2**61 + 1, 8), b"\0" * 8), ((-1, -1), b"\0")):
+        header = io_module.BytesIO()
+        dtype = np.dtype("<f4") if shape[1] == 4 else np.dtype("u1")
+        fields = {"descr": dtype.str, "fortran_order": False, "shape": shape}
+        np.lib.format.write_array_header_1_0(header, fields)
+        forged = tmp_path / "forged.npz"
+        with zipfile.ZipFile(forged, "w", zipfile.ZIP_STORED) as zf:
+            zf.writestr("X.npy", header.getvalue() + data)
+        with pytest.raises(ValueError, match=r"forged\.npz: member X\.npy"):
+            npz.map_arrays(forged)
 
 
 def test_training_on_a_mapped_split_gives_the_same_bits(tmp_path, rng):
@@ -121,6 +133,15 @@ def test_a_recorded_digest_is_used_only_while_the_file_is_unchanged(tmp_path):
     for touched in (path, record):
         touched.touch()
     assert io.input_digest(path) == "recorded"
+    # rewritten in place with its old mtime put back (cp -p, rsync -a): its ctime is newer
+    stamp = path.stat().st_mtime_ns
+    path.write_bytes(b"first versioN")  # the same size
+    os.utime(path, ns=(stamp, stamp))
+    assert io.input_digest(path) == io.file_digest(path, "sha256") != true
+    path.write_bytes(b"first version")
+    io.write_digest(path)
+    io.write_json(record, io.read_json(record) | {"sha256": "recorded"})
+    assert io.input_digest(path) == "recorded"
     # replaced afterwards (newer than its record), or changed in size: computed again
     os.utime(path, ns=(record.stat().st_mtime_ns + 10**9,) * 2)
     assert io.input_digest(path) == true
@@ -150,7 +171,9 @@ def test_records_are_written_as_pandas_writes_them(tmp_path, rng):
         {"run": "a b", "flag": True, "x": np.float32(0.1), "n": None},
         {"run": "c", "flag": False, "x": np.float32(2.0), "n": 3},
     ]
-    for rows in (history, other, [{"a": 1}, {"b": 2}]):
+    lone = [{"a": float("nan")}, {"a": 1.5}]  # one column, an empty cell
+    big = [{"a": 2**60}, {"a": 0.5}]  # an int that a float column cannot hold
+    for rows in (history, other, [{"a": 1}, {"b": 2}], lone, big):
         ours, theirs = tmp_path / "ours.tsv", tmp_path / "theirs.tsv"
         io.write_records(ours, rows)
         pd.DataFrame(rows).to_csv(theirs, sep="\t", index=False)
@@ -206,8 +229,14 @@ def test_a_trial_reads_its_grid_row_as_pandas_does(tmp_path, rng, monkeypatch):
         for row in range(7):
             for name in columns:
                 ours = trials.grid_trial(path, row, [name])[name]
-                theirs = trials.trial_values(table.iloc[row], [name])[name]
+                theirs = trials.trial_values({name: table[name].iloc[row]}, [name])[name]
                 assert same_value(ours, theirs), (name, row, ours, theirs)
+    # a grid of numbers alone: an integer setting stays an int, read by either path
+    numbers = tmp_path / "numbers.tsv"
+    numbers.write_text("trial\tlr\tn_batch\n0\t0.01\t100\n1\t0.02\t200\n")
+    assert same_value(trials.grid_trial(numbers, 1, ["lr", "n_batch"])["n_batch"], 200)
+    numbers.write_text("trial\tlr\tn_batch\n0\t0.1234567890123456789\t100\n1\t0.02\t200\n")
+    assert same_value(trials.grid_trial(numbers, 1, ["lr", "n_batch"])["n_batch"], 200)
     # the columns a search writes are read without pandas; the others are left to it
     read_by_pandas = []
     real = pd.read_csv
@@ -241,6 +270,9 @@ def test_a_history_is_read_by_column_as_pandas_reads_it(tmp_path, rng):
     for name, values in columns.items():
         assert values.dtype == frame[name].dtype, name
         assert values.tobytes() == frame[name].to_numpy().tobytes(), name
+    header_only = tmp_path / "header.tsv"
+    header_only.write_text("x\ty\n")
+    assert isinstance(io.read_columns(header_only), pd.DataFrame)
     for cells in (["a", "b"], ["1", "inf"], ["1", " 2"], [str(2**70), "1"]):
         other = tmp_path / "other.tsv"
         other.write_text("x\ty\n" + "".join(f"{c}\t1\n" for c in cells))

@@ -14,6 +14,7 @@ from snakemake.utils import update_config
 
 from dd2424.plan import ConfigError, code, inputs, layout, make_plan, targets
 from dd2424.plan.jobs import outputs
+from dd2424.plan.mlp import MEMORY_MB, memory_mb
 
 CONFIGS = {
     "default": [],
@@ -372,6 +373,18 @@ def test_a_random_search_plans_its_drawn_trials():
     assert search.drawn[:6] == plan_of().search("lab2", "random").drawn
     files = inputs.search_rank(plan, "lab2", "random")
     assert list(files) == ["random"] and len(files["random"]) == 40
+
+
+def test_a_jobs_memory_request_follows_its_dtype_and_a_searched_one():
+    plan = plan_of()
+    assert plan.run("lab2", "fig3").settings.get("dtype", "float32") == "float32"
+    assert memory_mb(plan.run("lab2", "fig3").settings) == MEMORY_MB["float32"]
+    assert plan.search("lab2", "random").memory_mb == MEMORY_MB["float32"]
+    dtype = {"distribution": "choice", "values": ["float32", "float64"]}
+    searched = {"lab2": {"searches": {"random": {"parameters": {"dtype": dtype}}}}}
+    search = plan_of(overrides=searched).search("lab2", "random")
+    assert {trial["dtype"] for trial in search.drawn} == {"float32", "float64"}
+    assert search.memory_mb == MEMORY_MB["float64"] > MEMORY_MB["float32"]
 
 
 def test_training_inputs_wait_for_the_gradient_check_and_take_range_test_bounds():

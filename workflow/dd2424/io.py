@@ -211,14 +211,17 @@ def write_digest(path: str | Path) -> None:
 
 def input_digest(path: str | Path) -> str:
     """The sha256 of ``path``: the recorded one (``write_digest``) while the file has the
-    recorded size and is not newer than the record, else computed from the file.  (Snakemake
-    touches a job's outputs in their order after the job: the record, written and touched
-    after the file, stays at least as new; a file changed or replaced later is newer.)"""
+    recorded size and is not newer than the record, else computed from the file.  Newer: in
+    its modification time, or in its inode change time, which no copy tool can set back
+    (``cp -p`` over the file keeps an old mtime, but not an old ctime).  Snakemake touches a
+    job's outputs in their order after the job: the record, written and touched after the
+    file, stays at least as new in both."""
     path, record_path = Path(path), digest_path(path)
     try:
         record = read_json(record_path)
         file, kept = path.stat(), record_path.stat()
-        if record["size"] == file.st_size and file.st_mtime_ns <= kept.st_mtime_ns:
+        older = file.st_mtime_ns <= kept.st_mtime_ns and file.st_ctime_ns <= kept.st_ctime_ns
+        if record["size"] == file.st_size and older:
             return str(record["sha256"])
     except (OSError, ValueError, KeyError, TypeError):
         pass  # no usable record: compute it
@@ -232,7 +235,8 @@ def _plain_column(values: list) -> list[str] | None:
     kinds = {type(v) for v in values}
     if kinds == {int}:
         return [str(v) for v in values]
-    if kinds <= {int, float} and float in kinds:
+    exact = kinds <= {int, float} and all(type(v) is float or abs(v) <= 2**53 for v in values)
+    if exact and float in kinds:  # (an int beyond 2**53 would keep pandas' column objects)
         return ["" if math.isnan(v) else repr(float(v)) for v in values]
     return None
 
@@ -246,6 +250,8 @@ def write_records(path: str | Path, rows: list[dict], columns: list[str] | None 
     keys = list(rows[0]) if rows else list(columns or [])
     cells = [_plain_column([row.get(k) for row in rows]) for k in keys] if rows else []
     plain = all(list(row) == keys for row in rows) and None not in cells and keys
+    if plain and len(keys) == 1 and "" in cells[0]:
+        plain = False  # a lone empty cell would be a blank line: pandas writes ""
     if plain and (columns is None or list(columns) == keys) and all(k.isidentifier() for k in keys):
         lines = ["\t".join(keys)] + ["\t".join(row) for row in zip(*cells, strict=True)]
         Path(path).write_text("\n".join(lines) + "\n")
@@ -268,6 +274,7 @@ def read_columns(path: str | Path):
     header, body = lines[0], lines[1:]
     columns: dict[str, np.ndarray] = {}
     plain = len(set(header)) == len(header) and all(len(row) == len(header) for row in body)
+    plain = plain and bool(body) and not any('"' in name for name in header)
     for i, name in enumerate(header if plain else ()):
         cells = [row[i] for row in body]
         try:

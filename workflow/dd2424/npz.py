@@ -13,6 +13,7 @@ Every offset and size is checked against the file before it is mapped, object ar
 
 from __future__ import annotations
 
+import math
 import struct
 import zipfile
 from pathlib import Path
@@ -80,7 +81,9 @@ def _member(f, info: zipfile.ZipInfo, path: Path, size: int) -> tuple[int, tuple
     if dtype.hasobject:
         raise ValueError(f"{where} holds Python objects (a pickle), which are never loaded")
     offset = f.tell()
-    nbytes = int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
+    if any(n < 0 for n in shape):
+        raise ValueError(f"{where}: its header gives a negative dimension {shape}")
+    nbytes = math.prod(shape) * dtype.itemsize  # Python ints: no overflow
     if offset + nbytes != start + info.file_size:
         raise ValueError(
             f"{where}: its header says {nbytes} bytes of data, the member holds "
@@ -100,11 +103,11 @@ def map_arrays(path: str | Path) -> dict[str, np.ndarray]:
                 (info.filename.removesuffix(".npy"), _member(f, info, path, size))
                 for info in zf.infolist()
             ]
-    except zipfile.BadZipFile as err:
+    except (zipfile.BadZipFile, UnicodeDecodeError) as err:  # not a zip, or a bad member name
         raise ValueError(f"{path} is not an .npz file: {err}") from None
     out = {}
     for name, (offset, shape, fortran, dtype) in members:
-        if np.prod(shape, dtype=np.int64) == 0:  # mmap cannot map 0 bytes
+        if math.prod(shape) == 0:  # mmap cannot map 0 bytes
             out[name] = np.zeros(shape, dtype, order="F" if fortran else "C")
             out[name].flags.writeable = False
             continue

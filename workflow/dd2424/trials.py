@@ -2,12 +2,14 @@
 ranked) TSV, applied to the run's settings.
 
 A trial job reads its row without pandas (0.2-0.3 s of import, against ~0.01 s for the
-read): each searched column is typed the way ``pandas.read_csv`` types it (a column of
-integers: int; of numbers: float; else text, JSON text decoded), and a column this reader
-cannot type exactly as pandas does (missing cells, booleans, NaN-like or infinite values,
-numbers of more than 15 significant digits) is read by pandas instead.  The grids hold
-values rounded to 6 significant digits (``search.to_value``), so pandas is never needed for
-them; either way a trial gets the same values, bit for bit.
+read): each searched value is typed as ``pandas.read_csv`` types its column (a column of
+integers: int; of numbers: float; else text, JSON text decoded), and a grid with a column
+this reader cannot type exactly as pandas does (missing cells, booleans, NaN-like or infinite
+values, numbers of more than 15 significant digits) is read by pandas instead, each value
+taken from its column.  The grids hold values rounded to 6 significant digits
+(``search.to_value``), so pandas is never needed for them; either way a trial gets the same
+values, bit for bit.  (A value is its column's, not its row's: a row of numbers alone, read
+as one pandas row, would turn an integer setting such as ``n_batch`` into a float.)
 """
 
 from __future__ import annotations
@@ -68,7 +70,8 @@ def grid_trial(grid: str | Path, row: int, parameters: list[str]) -> dict:
     if typed is None:
         import pandas as pd  # a grid this reader cannot type exactly: pandas reads it
 
-        return trial_values(pd.read_csv(grid, sep="\t").iloc[row], parameters)
+        table = pd.read_csv(grid, sep="\t")  # each value from its column (a row of numbers
+        typed = {path: table[path].iloc[row] for path in parameters}  # alone: all floats)
     return trial_values(typed, parameters)
 
 

@@ -67,7 +67,7 @@ rule search_trial:
         "../envs/pipeline.yaml"
     threads: 1
     resources:
-        mem_mb=lambda w: memory_mb(PLAN.search(w.lab, w.search).trial_settings),
+        mem_mb=lambda w: PLAN.search(w.lab, w.search).memory_mb,
         runtime=30,
     params:
         settings=lambda w: PLAN.search(w.lab, w.search).trial_settings,
@@ -133,7 +133,7 @@ rule search_final:
         "../envs/pipeline.yaml"
     threads: 1
     resources:
-        mem_mb=lambda w: memory_mb(PLAN.search(w.lab, w.search).final_settings),
+        mem_mb=lambda w: PLAN.search(w.lab, w.search).memory_mb,
         runtime=120,
     params:
         settings=lambda w: PLAN.search(w.lab, w.search).final_settings,

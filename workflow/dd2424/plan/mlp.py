@@ -4,6 +4,7 @@ the ablation, the learning-rate range tests, and the checks of the lab's lists."
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from dd2424.data.cifar import DIM
@@ -26,8 +27,11 @@ NO_REFERENCE = {"course_test_acc": None, "student_test_acc": None}
 MEMORY_MB = {"float32": 1500, "float64": 3000}
 
 
-def memory_mb(settings: dict) -> int:
-    return MEMORY_MB.get(settings.get("dtype", "float32"), MEMORY_MB["float64"])
+def memory_mb(*settings: Mapping) -> int:
+    """The memory request of a training job on these settings: the largest for any of them
+    (a search's trial and final settings, and its drawn trials, which may set ``dtype``)."""
+    dtypes = {s.get("dtype", "float32") for s in settings}
+    return max(MEMORY_MB.get(dtype, MEMORY_MB["float64"]) for dtype in dtypes)
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ from dd2424.trials import apply_trial
 from . import layout
 from .data import Cifar
 from .errors import ConfigError
-from .mlp import SettingsCheck
+from .mlp import SettingsCheck, memory_mb
 
 
 @dataclass(frozen=True)
@@ -26,6 +26,11 @@ class Search:
     trial_settings: dict  # what every trial shares; a trial sets the searched values
     final_settings: dict  # what the final run shares; it takes the best trial's values
     drawn: tuple  # a random search's trials ({dotted path: value}), () for coarse-to-fine
+
+    @property
+    def memory_mb(self) -> int:
+        """The memory request of its trials and final run: what the most demanding needs."""
+        return memory_mb(self.trial_settings, self.final_settings, *self.drawn)
 
     @property
     def key(self) -> str:
