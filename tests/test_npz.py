@@ -273,6 +273,9 @@ def test_a_history_is_read_by_column_as_pandas_reads_it(tmp_path, rng):
     header_only = tmp_path / "header.tsv"
     header_only.write_text("x\ty\n")
     assert isinstance(io.read_columns(header_only), pd.DataFrame)
+    header_only.write_text("")
+    with pytest.raises(pd.errors.EmptyDataError):  # pandas' own error, not an IndexError
+        io.read_columns(header_only)
     for cells in (["a", "b"], ["1", "inf"], ["1", " 2"], [str(2**70), "1"]):
         other = tmp_path / "other.tsv"
         other.write_text("x\ty\n" + "".join(f"{c}\t1\n" for c in cells))

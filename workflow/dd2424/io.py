@@ -271,7 +271,7 @@ def read_columns(path: str | Path):
     ``dd2424.trials``)."""
     with open(path, newline="") as f:
         lines = [line.rstrip("\n").split("\t") for line in f if line.rstrip("\n")]
-    header, body = lines[0], lines[1:]
+    header, body = (lines[0], lines[1:]) if lines else ([], [])  # empty: pandas says so
     columns: dict[str, np.ndarray] = {}
     plain = len(set(header)) == len(header) and all(len(row) == len(header) for row in body)
     plain = plain and bool(body) and not any('"' in name for name in header)
