@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import subprocess
 import sys
 import tempfile
@@ -28,6 +27,8 @@ import time
 from pathlib import Path
 
 from common import ONE_EPOCH, ROOT, SEED, row
+
+from dd2424 import clock
 
 #: what Snakemake's script preamble does before the script runs, with a stand-in object
 CHILD = """
@@ -51,8 +52,6 @@ for key in ("input", "output", "params", "wildcards"):
 job.log, job.rule = [spec["log"]], "train"
 runpy.run_path(spec["script"], init_globals={"snakemake": job}, run_name="__main__")
 """
-
-TIMING = re.compile(r"\[timing\] (.+?) ([0-9.]+) s after the process started")
 
 
 def make_split(size: dict, args) -> dict:
@@ -120,7 +119,7 @@ def run_jobs(directory: Path, names: list[str], workflow: Path, env: dict) -> li
     for proc, spec, peak in zip(procs, specs, peaks, strict=True):
         if proc.returncode != 0:
             raise SystemExit(f"the job failed (exit {proc.returncode}), see {spec['log']}")
-        timing = {what: float(s) for what, s in TIMING.findall(Path(spec["log"]).read_text())}
+        timing = clock.marks(Path(spec["log"]).read_text())
         results.append({"timing": timing, "peak": {k: v / 1000 for k, v in peak.items()}})
     results[0]["pss_sum"] = pss_sum / 1000
     return results

@@ -25,16 +25,17 @@ from collections import defaultdict
 from datetime import datetime
 from pathlib import Path
 
-TIMING = re.compile(r"\[timing\] (.+?) ([0-9.]+) s after the process started")
+import common  # noqa: F401  (the repository's dd2424 on the path, if not installed)
+
+from dd2424 import clock
+
 SCRIPT = re.compile(r"\[timing\] script (?:tmp[^.]*\.)?(\S+)")
 
 
 def job_times(log: Path) -> dict | None:
     """{script, life, work, overhead, first_update} of one job log; None without timing."""
     text = log.read_text(errors="replace")
-    marks: dict[str, float] = {}
-    for what, seconds in TIMING.findall(text):
-        marks[what] = float(seconds)  # the last one counts (a resumed run logs again)
+    marks = clock.marks(text)  # a mark logged again (a resumed run's): the last one counts
     if "ready" not in marks or "exit" not in marks:
         return None
     script = SCRIPT.search(text)

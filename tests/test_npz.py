@@ -330,3 +330,6 @@ def test_timing_lines_count_from_the_process_start(caplog):
     assert sum("[timing] test again " in line for line in lines) == 2
     seconds = float(lines[0].split()[3])
     assert 0 < seconds <= clock.since_start() + 0.001  # printed to the millisecond
+    # what the benchmarks read back: each mark, a repeated one with its last value
+    again = [float(line.split()[3]) for line in lines if "test again" in line]
+    assert clock.marks("\n".join(lines)) == {"test mark": seconds, "test again": again[-1]}

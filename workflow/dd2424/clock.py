@@ -13,6 +13,7 @@ from __future__ import annotations
 import atexit
 import logging
 import os
+import re
 import sys
 import time
 
@@ -52,6 +53,15 @@ def mark(what: str, once: bool = True) -> None:
         return
     _marked.add(what)
     log.info("[timing] %s %.3f s after the process started", what, since_start())
+
+
+_LINE = re.compile(r"\[timing\] (.+?) ([0-9.]+) s after the process started")
+
+
+def marks(log_text: str) -> dict[str, float]:
+    """{what: seconds after the process started} of the ``mark`` lines of a log; a mark logged
+    more than once (a resumed run's, ``once=False``) counts with its last value."""
+    return {what: float(seconds) for what, seconds in _LINE.findall(log_text)}
 
 
 def mark_job() -> None:
