@@ -81,6 +81,9 @@ def test_constant_schedule_and_unknown_kind():
     assert s(0) == s(1000) == 0.5
     with pytest.raises(ValueError, match="unknown schedule"):
         schedules.make_schedule({"kind": "warp", "eta": 1})
+    # only a schedule that changes eta during the run needs the run's length
+    assert not any(map(schedules.varies, (None, {}, {"kind": "constant"}, {"warmup": 0})))
+    assert all(map(schedules.varies, ({"kind": "cosine"}, {"warmup": 200})))
 
 
 def test_cyclic_rate_at_the_points_the_spec_names():

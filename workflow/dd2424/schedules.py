@@ -185,6 +185,13 @@ class Warmup:
 Schedule = Constant | Cyclic | StepDecay | ExponentialDecay | Ramp | Cosine | Warmup
 
 
+def varies(cfg: dict | None) -> bool:
+    """Whether the schedule ``cfg`` changes eta during the run: any kind but ``constant``, or
+    a warm-up (an empty or missing schedule is a constant)."""
+    cfg = cfg or {}
+    return cfg.get("kind", "constant") != "constant" or bool(cfg.get("warmup"))
+
+
 def make_schedule(
     cfg: dict, steps_per_epoch: int | None = None, n_updates: int | None = None
 ) -> Schedule:

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .. import schedules
 from ..data.text import read_text
 from .state import RNNConfig
 from .walks import Walk, cut
@@ -47,7 +48,7 @@ def rnn_config(settings: Mapping, n_chars: int | None = None) -> RNNConfig:
     length and epoch on a text of ``n_chars`` characters (needed when it has a schedule)."""
     config = {k: settings[k] for k in CONFIG_KEYS if k in settings}
     schedule = dict(settings.get("schedule") or {})
-    if schedule.get("kind", "constant") != "constant" or schedule.get("warmup"):
+    if schedules.varies(schedule):
         schedule["n_updates"] = total_updates(settings, n_chars)
         schedule["steps_per_epoch"] = make_walk(settings, n_chars).updates_per_epoch()
         config["schedule"] = schedule

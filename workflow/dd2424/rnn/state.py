@@ -93,9 +93,9 @@ class RNNConfig:
 
     def make_schedule(self, eta: float):
         """eta_t of update t (``eta``: the optimiser's step size), or None for a constant."""
-        spec = dict(self.schedule or {})
-        if spec.get("kind", "constant") == "constant" and not spec.get("warmup"):
+        if not schedules.varies(self.schedule):
             return None
+        spec = dict(self.schedule)
         steps, n = spec.pop("steps_per_epoch", None), spec.pop("n_updates", None)
         return schedules.make_schedule(spec | {"eta": eta}, steps, n)
 
