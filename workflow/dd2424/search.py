@@ -15,11 +15,12 @@ import copy
 import json
 import logging
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from .io import number
+from .io import number, write_table
 from .ranking import (
     TIE_BREAK,
     AllDiverged,
@@ -27,6 +28,7 @@ from .ranking import (
     best_first,
     edge_warnings,
     rank,
+    ranked_note,
     rule_of,
     tie_line,
 )
@@ -272,3 +274,13 @@ def best_markdown(ranked: pd.DataFrame, spec: Mapping, stages: Sequence[str], wh
         top3 = ranked[ranked["stage"] == stage].head(3)
         lines += [f"## {stage}\n", top3.to_markdown(index=False, floatfmt=".4g"), ""]
     return "\n".join(lines) + "\n"
+
+
+def write_ranked(ranked: pd.DataFrame, spec: Mapping, stages: Sequence[str], where: str, out):
+    """A ranked search's files (``out``: ``ranked``, ``ranked_md``, ``best``): the table with
+    the ranking rule, the tie and any edge warning under it, and best.md; each edge warning
+    also goes to the job's log."""
+    for warning in edge_warnings(spec, ranked.iloc[0], where):
+        log.warning("%s", warning)
+    write_table(ranked, out.ranked, out.ranked_md, note=ranked_note(ranked, spec, where))
+    Path(out.best).write_text(best_markdown(ranked, spec, stages, where))

@@ -3,13 +3,10 @@ loss at the same evaluation), the 3 best of each stage, how many tied at the top
 the chosen value sits at the edge of the searched range, and the score against the searched
 value(s): one column per searched setting (lists, e.g. ``hidden``, as JSON text)."""
 
-import logging
-from pathlib import Path
-
-from dd2424.io import exit_with, read_json, setup_logging, write_table
-from dd2424.ranking import AllDiverged, edge_warnings, ranked_note
+from dd2424.io import exit_with, read_json, setup_logging
+from dd2424.ranking import AllDiverged
 from dd2424.report.plots import random_search_scores, search_scores
-from dd2424.search import best_markdown, is_random, ranked_trials, searched, trials_table
+from dd2424.search import is_random, ranked_trials, searched, trials_table, write_ranked
 
 setup_logging(snakemake.log[0])
 spec, stages, where = snakemake.params.spec, snakemake.params.stages, snakemake.params.where
@@ -18,11 +15,7 @@ try:
     ranked = ranked_trials(trials_table(metrics, searched(spec)), spec, where)
 except AllDiverged as err:
     exit_with(str(err))
-for warning in edge_warnings(spec, ranked.iloc[0], where):
-    logging.warning("%s", warning)
-note = ranked_note(ranked, spec, where)
-write_table(ranked, snakemake.output.ranked, snakemake.output.ranked_md, note=note)
-Path(snakemake.output.best).write_text(best_markdown(ranked, spec, stages, where))
+write_ranked(ranked, spec, stages, where, snakemake.output)
 figure, title, score = snakemake.output.figure, snakemake.params.title, spec["score"]
 if is_random(spec):
     random_search_scores(ranked, spec["parameters"], score, title, figure)
